@@ -1,0 +1,51 @@
+// One error type for all of cgprof: what failed, where, and why, gaining context on the way up.
+#pragma once
+
+#include <exception>
+#include <string>
+#include <string_view>
+
+namespace cgprof {
+
+// Exit codes follow docker/podman.
+inline constexpr int kExitCgprofFailed = 125;
+inline constexpr int kExitCannotExecute = 126;
+inline constexpr int kExitNotFound = 127;
+
+class Error : public std::exception {
+ public:
+  explicit Error(std::string message, int exit_code = kExitCgprofFailed, int sys_errno = 0)
+      : message_(std::move(message)), exit_code_(exit_code), sys_errno_(sys_errno) {}
+
+  // "OP PATH: strerror" — e.g. "openat2 usr/bin/x: No such file or directory".
+  static Error from_errno(std::string_view op, std::string_view path, int err);
+
+  // Prepends one clause: "applying layer 2/3: " + message.
+  Error& context(std::string_view clause);
+
+  const char* what() const noexcept override { return message_.c_str(); }
+  const std::string& message() const { return message_; }
+  int exit_code() const { return exit_code_; }
+  int sys_errno() const { return sys_errno_; }
+
+ private:
+  std::string message_;
+  int exit_code_;
+  int sys_errno_;
+};
+
+// Throws Error::from_errno(op, path, errno).
+[[noreturn]] void throw_errno(std::string_view op, std::string_view path = {});
+
+// Runs f(); an Error thrown by it gains `clause` as context and is rethrown.
+template <class F>
+decltype(auto) with_context(std::string_view clause, F&& f) {
+  try {
+    return f();
+  } catch (Error& e) {
+    e.context(clause);
+    throw;
+  }
+}
+
+}  // namespace cgprof

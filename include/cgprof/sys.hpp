@@ -1,0 +1,52 @@
+// Owned file descriptors and checked file helpers. Paths are relative to a directory fd
+// wherever they may come from untrusted input, so tests can hand in a fixture tree.
+#pragma once
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace cgprof {
+
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  UniqueFd(UniqueFd&& o) noexcept : fd_(o.release()) {}
+  UniqueFd& operator=(UniqueFd&& o) noexcept {
+    if (this != &o) reset(o.release());
+    return *this;
+  }
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  ~UniqueFd() { reset(); }
+
+  int get() const { return fd_; }
+  explicit operator bool() const { return fd_ >= 0; }
+  int release() { return std::exchange(fd_, -1); }
+  void reset(int fd = -1) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = fd;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+// openat(dirfd, path, flags|O_CLOEXEC, mode); throws Error naming the path on failure.
+UniqueFd open_at(int dirfd, const std::string& path, int flags, mode_t mode = 0);
+
+// Whole-file read; throws Error naming the path. dirfd may be AT_FDCWD.
+std::string read_file_at(int dirfd, const std::string& path);
+inline std::string read_file(const std::string& path) { return read_file_at(AT_FDCWD, path); }
+
+// Writes all of data to an existing file (O_WRONLY, no O_CREAT/O_TRUNC: suits cgroupfs/procfs).
+void write_file_at(int dirfd, const std::string& path, std::string_view data);
+
+// Reads everything from an open fd at offset 0 with pread.
+std::string pread_all(int fd);
+
+}  // namespace cgprof

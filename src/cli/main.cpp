@@ -1,0 +1,33 @@
+// cgprof entry point: parse, run the chosen subcommand, print one error line, map exit codes.
+#include <cstdio>
+#include <exception>
+
+#include "cgprof/error.hpp"
+#include "cgprof_config.h"
+#include "commands.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "cgprof: profile a model script as it would run on a small target device, using Linux\n"
+      "namespaces and cgroup v2 limits taken from a device profile. No daemon, no root needed.",
+      "cgprof"};
+  app.set_version_flag("--version", "cgprof " CGPROF_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough(false);
+
+  cgprof::cli::Outcome outcome;
+  // Subcommands (one line each as they land):
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const cgprof::Error& e) {
+    std::fprintf(stderr, "cgprof: %s\n", e.what());
+    return e.exit_code();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "cgprof: internal error: %s\n", e.what());
+    return cgprof::kExitCgprofFailed;
+  }
+  return outcome.exit_code;
+}
