@@ -1,0 +1,144 @@
+// The result of one run: what ran, where, under which limits, how it ended, and what it used.
+// Totals come from exact kernel counter deltas (start/end snapshots of the cgroup), never from
+// averaging samples; only peak-over-window and time-weighted averages use the samples.
+// run.json is documented field by field in docs/run-json.md.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cgprof/sampler.hpp"
+#include "cgprof/stat_parsers.hpp"
+
+namespace cgprof {
+
+inline constexpr const char* kRunSchema = "cgprof.run/1";
+
+// One reading of every counter file of a cgroup (and of a network namespace through a pid).
+struct CounterSnapshot {
+  uint64_t t_ns = 0;  // CLOCK_MONOTONIC when read
+  bool has_cpu = false, has_memory_stat = false, has_memory_events = false, has_io = false;
+  bool has_psi = false, has_net = false;
+  CpuStat cpu;
+  MemoryStat memory;
+  MemoryEvents events;
+  IoStat io;
+  Pressure cpu_pressure, memory_pressure, io_pressure;
+  std::optional<uint64_t> memory_current, memory_peak, pids_current, pids_peak;
+  NetDevStat net;
+};
+
+// Reads every counter present; absent files leave has_* false / nullopt. net_pid < 0: no net.
+// Throws Error only if cgroup_dirfd is not a readable directory.
+CounterSnapshot read_counters(int cgroup_dirfd, pid_t net_pid = -1);
+
+struct HostInfo {
+  std::string kernel;     // uname -r
+  std::string cpu_model;  // /proc/cpuinfo "model name"
+  unsigned cores = 0;     // online CPUs
+  std::string hostname;
+};
+HostInfo read_host_info();
+
+struct ExitInfo {
+  int status = 0;                // docker-style: exit code, or 128+signal
+  std::optional<int> exit_code;  // set if the workload exited
+  std::optional<int> signal;     // set if it was killed by a signal
+  bool oom_killed = false;       // killed by the OOM killer of its cgroup
+  bool interrupted = false;      // the user interrupted cgprof (Ctrl-C / SIGTERM)
+  std::string error;             // cgprof's own error, if the run failed ("" if none)
+};
+
+struct IoDeviceTotals {
+  std::string device;  // "MAJ:MIN"
+  uint64_t read_bytes = 0, write_bytes = 0, read_ops = 0, write_ops = 0;
+  uint64_t discard_bytes = 0, discard_ops = 0;
+};
+
+struct PressureTotals {
+  double some_seconds = 0, full_seconds = 0;
+};
+
+struct RunTotals {
+  // CPU
+  double cpu_user_seconds = 0, cpu_system_seconds = 0, cpu_total_seconds = 0;
+  double avg_cores = 0;                     // cpu_total / wall
+  std::optional<double> avg_quota_percent;  // avg_cores / quota_cores * 100
+  double peak_cores_100ms = 0;              // from samples (sliding 100 ms window)
+  std::optional<double> peak_quota_percent;
+  uint64_t nr_periods = 0, nr_throttled = 0;
+  double throttled_seconds = 0;
+  double throttled_percent_of_periods = 0;
+  // Memory
+  uint64_t memory_peak_bytes = 0;
+  std::string memory_peak_source;                     // "memory.peak" or "samples"
+  double memory_avg_bytes = 0;                        // time-weighted from samples
+  uint64_t anon_peak_bytes = 0, file_peak_bytes = 0;  // from samples
+  uint64_t pgfault = 0, pgmajfault = 0;
+  MemoryEvents memory_events;  // deltas (present mirrors the end snapshot)
+  // I/O
+  uint64_t io_read_bytes = 0, io_write_bytes = 0, io_read_ops = 0, io_write_ops = 0;
+  uint64_t io_discard_bytes = 0, io_discard_ops = 0;
+  std::vector<IoDeviceTotals> io_devices;
+  // Network (nullopt when not measured)
+  bool net_measured = false;
+  uint64_t net_rx_bytes = 0, net_tx_bytes = 0, net_rx_packets = 0, net_tx_packets = 0;
+  uint64_t net_lo_rx_bytes = 0, net_lo_tx_bytes = 0;
+  // Processes
+  uint64_t pids_peak = 0;
+  // Pressure stall time during the run
+  bool psi_measured = false;
+  PressureTotals cpu_pressure, memory_pressure, io_pressure;
+};
+
+// Pure: totals from a start and an end snapshot, the sample summary, the wall time and the CPU
+// quota in cores (nullopt: no quota). Counter resets (end < start) count as 0.
+RunTotals compute_totals(const CounterSnapshot& start, const CounterSnapshot& end,
+                         const SampleSummary& samples, double wall_seconds,
+                         std::optional<double> quota_cores);
+
+struct RunResult {
+  std::string schema = kRunSchema;
+  std::string cgprof_version;
+  std::string run_id;
+  std::string started_at;  // UTC, ISO 8601 ("2026-11-24T10:30:00.123Z")
+  std::map<std::string, std::string> labels;
+  HostInfo host;
+  // Device profile and the limits actually written (cgroup file -> value written)
+  std::string device_name;
+  std::string device_source;
+  std::optional<double> quota_cores;
+  std::map<std::string, std::string> limits_written;
+  // Workload
+  std::string rootfs;
+  std::string image;         // reference as given
+  std::string image_digest;  // "sha256:..."
+  std::vector<std::string> command;
+  ExitInfo exit;
+  double wall_seconds = 0;  // measured around the workload by the launcher
+  RunTotals totals;
+  SamplerStats sampler;
+};
+
+// Fills cgprof_version, started_at (now) and host.
+RunResult new_run_result();
+
+// run.json into `dir` (created if missing), written atomically (temp file + rename).
+void write_run_json(const RunResult& r, const std::string& dir);
+std::string run_result_to_json(const RunResult& r);  // pretty-printed JSON text
+// Reads DIR/run.json (or a path to a .json file). Throws Error naming the file and field.
+RunResult load_run_result(const std::string& dir_or_file);
+RunResult run_result_from_json(const std::string& text, const std::string& source_name);
+
+// The terminal summary: aligned rows with human units (ends with '\n').
+std::string format_summary(const RunResult& r);
+// One line for a live status on a TTY, from the last two samples (rates between them).
+std::string format_live_status(const Sample& prev, const Sample& cur,
+                               std::optional<double> quota_cores, double elapsed_seconds);
+
+}  // namespace cgprof
