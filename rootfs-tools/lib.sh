@@ -1,0 +1,116 @@
+# Shared steps of the rootfs-tools image builders (sourced, not run).
+# An image is built in a temporary layout next to its final place and renamed in one step, so
+# an interrupted build never leaves a half-written image; a stamp file (inputs' hash) makes a
+# second run with the same inputs a no-op.
+set -euo pipefail
+
+RT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+RT_SRC=$(cd "$RT_DIR/.." && pwd)
+RT_OUT=${CGPROF_IMAGES_DIR:-$RT_DIR/out}
+RT_PROG=$(basename "$0")
+
+rt_log() { echo "$RT_PROG: $*" >&2; }
+rt_die() { echo "$RT_PROG: error: $*" >&2; exit 1; }
+
+rt_need() {
+  local tool
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null || rt_die "'$tool' not found; run tools/setup-deps (it installs it)"
+  done
+}
+
+# rt_hash WORDS_AND_FILES...: sha256 over the words, and over the content of those that are files.
+rt_hash() {
+  local x
+  for x in "$@"; do
+    echo "$x"
+    if [ -f "$x" ]; then sha256sum <"$x"; fi
+  done | sha256sum | cut -d' ' -f1
+}
+
+# rt_up_to_date OUT HASH: true when OUT was built from the same inputs.
+rt_up_to_date() {
+  [ -f "$1/index.json" ] && [ -f "$1.stamp" ] && [ "$(cat "$1.stamp")" = "$2" ]
+}
+
+# Temporary work dir, removed on every exit path.
+RT_WORK=""
+rt_cleanup() { if [ -n "$RT_WORK" ]; then rm -rf "$RT_WORK"; fi; }
+trap rt_cleanup EXIT
+rt_workdir() {
+  mkdir -p "$RT_OUT"
+  RT_WORK=$(mktemp -d "$RT_OUT/.build.XXXXXX")
+}
+
+RT_UNPACK_FLAGS=()
+if [ "$(id -u)" != 0 ]; then RT_UNPACK_FLAGS=(--rootless); fi
+
+# rt_oci_new LAYOUT BUNDLE: empty image LAYOUT:latest, unpacked into BUNDLE.
+rt_oci_new() {
+  umoci init --layout "$1"
+  umoci new --image "$1:latest"
+  umoci unpack "${RT_UNPACK_FLAGS[@]}" --image "$1:latest" "$2" >/dev/null
+}
+
+# rt_oci_layer LAYOUT BUNDLE "what this layer adds": one new layer from the bundle's changes.
+rt_oci_layer() {
+  umoci repack --refresh-bundle --history.created_by "rootfs-tools/$RT_PROG: $3" \
+    --image "$1:latest" "$2"
+}
+
+# rt_publish LAYOUT FINAL HASH: gc, rename into place atomically (old image replaced), stamp.
+rt_publish() {
+  umoci gc --layout "$1"
+  rm -rf "$2.old"
+  if [ -e "$2" ]; then mv "$2" "$2.old"; fi
+  mv "$1" "$2"
+  rm -rf "$2.old"
+  echo "$3" >"$2.stamp"
+}
+
+# rt_report FINAL: what was built and how big it is.
+rt_report() {
+  local final=$1 manifest config layers total
+  manifest=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["manifests"][0]["digest"].split(":")[1])' "$final/index.json")
+  python3 - "$final" "$manifest" <<'PY'
+import json, os, sys
+final, manifest = sys.argv[1], sys.argv[2]
+blob = lambda d: os.path.join(final, "blobs", "sha256", d.split(":")[1])
+m = json.load(open(blob("sha256:" + manifest)))
+cfg = json.load(open(blob(m["config"]["digest"])))
+layers = m["layers"]
+comp = sum(l["size"] for l in layers)
+total = sum(os.path.getsize(os.path.join(dp, f)) for dp, _, fs in os.walk(final) for f in fs)
+def mib(n): return "%.1f MiB" % (n / 1048576)
+c = cfg.get("config", {})
+print("built %s:latest  (manifest sha256:%s)" % (final, manifest[:12]))
+print("  layers: %d, compressed %s; layout on disk %s" % (len(layers), mib(comp), mib(total)))
+for l, h in zip(layers, [h for h in cfg.get("history", []) if not h.get("empty_layer")]):
+    print("    %-10s %s" % (mib(l["size"]), h.get("created_by", "")))
+print("  Entrypoint=%s Cmd=%s WorkingDir=%s" % (json.dumps(c.get("Entrypoint")), json.dumps(c.get("Cmd")), c.get("WorkingDir", "")))
+PY
+}
+
+# rt_busybox_rootfs DIR: a minimal root file system of busybox-static (shell + applets as
+# symlinks, /etc/passwd and group, empty mount points). Uses the sandbox module's
+# make-busybox-rootfs when it exists, so there is one definition of "a busybox rootfs".
+rt_busybox_rootfs() {
+  local dir=$1 bb applet
+  if [ -x "$RT_DIR/make-busybox-rootfs" ]; then
+    "$RT_DIR/make-busybox-rootfs" "$dir" >&2
+    return
+  fi
+  bb=$(command -v busybox) || rt_die "busybox not found; run tools/setup-deps (busybox-static)"
+  file -L "$bb" | grep -q 'statically linked' || rt_die "$bb is not static; install busybox-static"
+  mkdir -p "$dir"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,root,var/tmp,home}
+  chmod 1777 "$dir/tmp" "$dir/var/tmp"
+  chmod 700 "$dir/root"
+  install -m 755 "$bb" "$dir/bin/busybox"
+  for applet in $("$bb" --list-full); do
+    [ -e "$dir/$applet" ] || ln -s /bin/busybox "$dir/$applet"
+  done
+  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' \
+    >"$dir/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\n' >"$dir/etc/group"
+  printf '127.0.0.1 localhost\n::1 localhost\n' >"$dir/etc/hosts"
+}
