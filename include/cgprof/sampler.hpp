@@ -114,12 +114,13 @@ class SampleSummarizer {
   struct Point {
     uint64_t t_ns, usage_usec;
   };
-  std::vector<Point> window_;  // ring of recent points spanning >= 100 ms
+  std::vector<Point> window_;  // ring of recent CPU points spanning >= 100 ms
   size_t head_ = 0, size_ = 0;
   SampleSummary sum_;
-  uint64_t last_mem_ = 0;
-  long double mem_area_ = 0;  // byte-nanoseconds
-  bool have_cpu_ = false;
+  bool have_cpu_ = false, have_mem_ = false;
+  Point first_cpu_{0, 0}, last_cpu_{0, 0};
+  uint64_t mem_first_t_ = 0, mem_last_t_ = 0, mem_last_ = 0;
+  long double mem_area_ = 0;  // byte-nanoseconds (trapezoids between memory samples)
 };
 
 // Interval-jitter histogram: fixed buckets, no allocation (log-linear, ~6% resolution).

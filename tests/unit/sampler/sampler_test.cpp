@@ -1,0 +1,231 @@
+// The Sampler on a fixture directory (regular files stand in for cgroupfs: pread works the
+// same), the samples.bin round trip, and the CSV conversion. Real cgroup v2: tests/vm/sampler.
+#include "cgprof/sampler.hpp"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "cgprof/error.hpp"
+#include "cgprof/sys.hpp"
+#include "cgprof_config.h"
+
+namespace cgprof {
+namespace {
+
+namespace fs = std::filesystem;
+
+class FixtureCgroup : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/cgprof-sampler-test-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    root_ = tmpl;
+    cg_ = root_ / "cg";
+    out_ = root_ / "out";
+    fs::create_directory(cg_);
+    fs::path data = fs::path(CGPROF_SOURCE_DIR) / "tests/data/cgroupfs";
+    for (const char* f : {"cpu.stat", "memory.current", "memory.stat", "memory.events", "io.stat",
+                          "pids.current", "cpu.pressure", "memory.pressure", "io.pressure"}) {
+      fs::copy_file(data / (std::string(f) + ".txt"), cg_ / f);
+    }
+    dirfd_ = open_at(AT_FDCWD, cg_.string(), O_RDONLY | O_DIRECTORY);
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  void write(const std::string& name, const std::string& text) {
+    std::ofstream(cg_ / name) << text;
+  }
+
+  fs::path root_, cg_, out_;
+  UniqueFd dirfd_;
+};
+
+TEST_F(FixtureCgroup, SampleOnceReadsEveryGroup) {
+  Sample s = sample_once(dirfd_.get());
+  EXPECT_EQ(s.valid & 0x1ff, 0x1ffu) << std::hex << s.valid;
+  EXPECT_EQ(s.cpu_usage_usec, 2715681u);
+  EXPECT_EQ(s.memory_current, 3350528u);
+  EXPECT_EQ(s.memory_shmem, 3002368u);
+  EXPECT_EQ(s.io_rbytes, 4194304u);
+  EXPECT_EQ(s.cpu_some_usec, 10090317u);
+  EXPECT_EQ(s.io_full_usec, 4370u);
+  EXPECT_GT(s.t_ns, 0u);
+}
+
+TEST_F(FixtureCgroup, GroupsLimitTheFilesRead) {
+  Sample s = sample_once(dirfd_.get(), kSampleCpu | kSamplePids);
+  EXPECT_EQ(s.valid, uint64_t{kFileCpuStat | kFilePidsCurrent});
+  EXPECT_EQ(s.memory_current, 0u);
+}
+
+TEST_F(FixtureCgroup, UnparsableFileIsInvalidNotFatal) {
+  write("memory.current", "garbage\n");
+  Sample s = sample_once(dirfd_.get(), kSampleMemory);
+  EXPECT_FALSE(s.valid & kFileMemoryCurrent);
+  EXPECT_TRUE(s.valid & kFileMemoryStat);
+}
+
+TEST_F(FixtureCgroup, NoFilesAtAllIsAClearError) {
+  fs::path empty = root_ / "empty";
+  fs::create_directory(empty);
+  UniqueFd fd = open_at(AT_FDCWD, empty.string(), O_RDONLY | O_DIRECTORY);
+  try {
+    Sampler s(fd.get(), SamplerConfig{});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(e.message().find("cpu.stat"), std::string::npos) << e.message();
+    EXPECT_NE(e.message().find("subtree_control"), std::string::npos) << e.message();
+  }
+}
+
+TEST_F(FixtureCgroup, BadRateIsRejected) {
+  SamplerConfig c;
+  c.rate_hz = 0;
+  EXPECT_THROW(Sampler(dirfd_.get(), c), Error);
+  c.rate_hz = 1e6;
+  EXPECT_THROW(Sampler(dirfd_.get(), c), Error);
+}
+
+TEST_F(FixtureCgroup, RecordsSamplesAndTheFileReadsBackIdentically) {
+  SamplerConfig c;
+  c.rate_hz = 2000;
+  c.output_dir = out_.string();
+  Sampler sampler(dirfd_.get(), c);
+  sampler.start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  // Change a counter mid-run: later samples must see it.
+  write("cpu.stat.new", "usage_usec 9999999\nuser_usec 1\nsystem_usec 2\n");
+  fs::rename(cg_ / "cpu.stat.new", cg_ / "cpu.stat");  // new inode: the open fd keeps the old
+  {
+    std::ofstream f(cg_ / "pids.current", std::ios::in | std::ios::out);
+    f << "7\n";  // same inode, rewritten in place
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  Sample live = sampler.latest();
+  SamplerStats st = sampler.stop();
+
+  EXPECT_GT(live.t_ns, 0u);
+  EXPECT_EQ(live.pids_current, 7u);
+  EXPECT_EQ(live.cpu_usage_usec, 2715681u) << "the file is opened once, not per sample";
+  ASSERT_GT(st.samples, 10u);
+  EXPECT_EQ(st.dropped, 0u);
+  EXPECT_EQ(st.read_errors, 0u);
+  EXPECT_EQ(st.write_errors, 0u);
+  EXPECT_GT(st.cpu_seconds, 0.0);
+  EXPECT_EQ(st.samples_file, "samples.bin");
+  EXPECT_EQ(st.files.size(), 9u);
+
+  std::vector<Sample> back = read_samples(AT_FDCWD, (out_ / "samples.bin").string());
+  ASSERT_EQ(back.size(), st.samples);
+  EXPECT_EQ(fs::file_size(out_ / "samples.bin"), st.bytes_written);
+  bool seen_new = false;
+  for (size_t i = 0; i < back.size(); ++i) {
+    if (i > 0) {
+      ASSERT_GT(back[i].t_ns, back[i - 1].t_ns);
+    }
+    if (seen_new) {
+      ASSERT_EQ(back[i].pids_current, 7u) << i;
+    }
+    seen_new = seen_new || back[i].pids_current == 7;
+  }
+  // Every deadline between the first and the last sample is either a sample or a counted
+  // miss: an accounting check against the samples' own clock readings, not a speed threshold.
+  // (The last sample may be up to one period late without counting as a miss.)
+  double span_periods = (back.back().t_ns - back.front().t_ns) * c.rate_hz / 1e9;
+  EXPECT_NEAR(static_cast<double>(st.samples + st.missed_deadlines - 1), span_periods, 1.01);
+  EXPECT_EQ(back.front().pids_current, 0u);
+  EXPECT_EQ(back.back().pids_current, 7u);
+  EXPECT_EQ(back.back().memory_current, 3350528u);
+  EXPECT_EQ(st.summary.samples, st.samples);
+  EXPECT_EQ(st.summary.memory_max_bytes, 3350528u);
+  EXPECT_EQ(st.summary.pids_max, 7u);
+  SampleSummary again = summarize_samples(AT_FDCWD, (out_ / "samples.bin").string());
+  EXPECT_EQ(again.samples, st.summary.samples);
+  EXPECT_DOUBLE_EQ(again.memory_avg_bytes, st.summary.memory_avg_bytes);
+}
+
+TEST_F(FixtureCgroup, FullRingDropsAndCounts) {
+  // A ring of 2 and a writer that polls every 10 ms: at 20 kHz some samples must drop.
+  SamplerConfig c;
+  c.rate_hz = 20000;
+  c.ring_capacity = 2;
+  c.groups = kSamplePids;
+  Sampler sampler(dirfd_.get(), c);
+  sampler.start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  SamplerStats st = sampler.stop();
+  EXPECT_GT(st.dropped, 0u);
+  EXPECT_EQ(st.summary.samples + st.dropped, st.samples);
+}
+
+TEST_F(FixtureCgroup, CsvHasHeaderAndOneLinePerSample) {
+  SamplerConfig c;
+  c.rate_hz = 500;
+  c.output_dir = out_.string();
+  {
+    Sampler sampler(dirfd_.get(), c);
+    sampler.start();
+    std::this_thread::sleep_for(std::chrono::milliseconds(60));
+  }  // destructor stops
+  auto samples = read_samples(AT_FDCWD, (out_ / "samples.bin").string());
+  ASSERT_FALSE(samples.empty());
+  write_samples_csv_file(AT_FDCWD, (out_ / "samples.bin").string(),
+                         (out_ / "samples.csv").string());
+  std::ifstream in(out_ / "samples.csv");
+  std::string header, line;
+  std::getline(in, header);
+  EXPECT_EQ(header.rfind("t_s,t_ns,valid,cpu_usage_usec,", 0), 0u) << header;
+  size_t lines = 0;
+  std::string first;
+  while (std::getline(in, line)) {
+    if (lines == 0) first = line;
+    ++lines;
+  }
+  EXPECT_EQ(lines, samples.size());
+  std::stringstream ss(first);
+  std::string t_s, t_ns, valid, usage;
+  std::getline(ss, t_s, ',');
+  std::getline(ss, t_ns, ',');
+  std::getline(ss, valid, ',');
+  std::getline(ss, usage, ',');
+  EXPECT_EQ(t_ns, std::to_string(samples[0].t_ns));
+  EXPECT_EQ(usage, "2715681");
+  EXPECT_LT(std::stod(t_s), 1.0);
+}
+
+TEST_F(FixtureCgroup, ReaderRejectsForeignAndTruncatedFiles) {
+  write("notsamples.bin", "hello world, this is not a samples file at all........................");
+  try {
+    SamplesReader r(AT_FDCWD, (cg_ / "notsamples.bin").string());
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(e.message().find("notsamples.bin"), std::string::npos);
+    EXPECT_NE(e.message().find("magic"), std::string::npos);
+  }
+  SamplerConfig c;
+  c.rate_hz = 1000;
+  c.output_dir = out_.string();
+  {
+    Sampler sampler(dirfd_.get(), c);
+    sampler.start();
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    sampler.stop();
+  }
+  fs::path bin = out_ / "samples.bin";
+  size_t n = read_samples(AT_FDCWD, bin.string()).size();
+  ASSERT_GE(n, 2u);
+  fs::resize_file(bin, fs::file_size(bin) - sizeof(Sample) / 2);  // a killed run's last write
+  EXPECT_EQ(read_samples(AT_FDCWD, bin.string()).size(), n - 1);
+}
+
+}  // namespace
+}  // namespace cgprof
