@@ -114,3 +114,67 @@ rt_busybox_rootfs() {
   printf 'root:x:0:\nnogroup:x:65534:\n' >"$dir/etc/group"
   printf '127.0.0.1 localhost\n::1 localhost\n' >"$dir/etc/hosts"
 }
+
+# rt_debootstrap ROOTFS PACKAGES: Debian bookworm minbase plus PACKAGES (comma-separated),
+# trimmed of what a container does not need (apt lists and caches, logs, device nodes).
+rt_debootstrap() {
+  local root=$1 pkgs=$2 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+  [ "$(id -u)" = 0 ] || rt_die "debootstrap needs root (it creates device nodes and chowns files); run as root"
+  rt_need debootstrap
+  rt_log "debootstrap --variant=minbase --include=$pkgs bookworm (from $mirror) ..."
+  local t0=$SECONDS
+  debootstrap --variant=minbase --include="$pkgs" bookworm "$root" "$mirror" \
+    >"$RT_WORK/debootstrap.log" 2>&1 || {
+    tail -20 "$RT_WORK/debootstrap.log" >&2
+    rt_die "debootstrap failed (full log above: last 20 lines); is $mirror reachable?"
+  }
+  rt_log "debootstrap took $((SECONDS - t0)) s"
+  rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/cache/apt/archives/*.deb \
+    "$root"/var/cache/debconf/*-old "$root"/var/log/* "$root"/dev/* "$root"/run/* "$root"/tmp/*
+  : >"$root/etc/resolv.conf"
+  echo cgprof >"$root/etc/hostname"
+}
+
+# rt_debian_image NAME PACKAGES APP_SRC_DIR APP_DEST -- CMD...: a two-layer OCI image
+# rootfs-tools/out/NAME-oci:latest (Debian base layer + app layer) running CMD.
+rt_debian_image() {
+  local name=$1 pkgs=$2 app_src=$3 app_dest=$4
+  shift 4
+  [ "$1" = -- ] && shift
+  local final=$RT_OUT/$name-oci hash layout bundle f
+  local inputs=("$0" "$RT_DIR/lib.sh" "$pkgs" "$app_dest" "$@")
+  for f in "$app_src"/*; do inputs+=("$f"); done
+  hash=$(rt_hash "${inputs[@]}")
+  if rt_up_to_date "$final" "$hash"; then
+    rt_log "up to date (inputs unchanged; delete $final.stamp to force a rebuild)"
+    rt_report "$final"
+    return
+  fi
+  rt_need umoci python3
+  rt_workdir
+  layout=$RT_WORK/$name-oci
+  bundle=$RT_WORK/bundle
+  rt_log "building $final"
+  rt_oci_new "$layout" "$bundle"
+  rm -rf "$bundle/rootfs"
+  rt_debootstrap "$bundle/rootfs" "$pkgs"
+  rt_log "rootfs: $(du -sh "$bundle/rootfs" | cut -f1); writing the base layer ..."
+  rt_oci_layer "$layout" "$bundle" "debootstrap --variant=minbase --include=$pkgs bookworm"
+  mkdir -p "$bundle/rootfs$app_dest"
+  cp -r "$app_src"/. "$bundle/rootfs$app_dest/"
+  chmod -R a+rX "$bundle/rootfs$app_dest"
+  rt_oci_layer "$layout" "$bundle" "application scripts in $app_dest"
+  local args=() a
+  for a in "$@"; do args+=(--config.cmd "$a"); done
+  umoci config --image "$layout:latest" \
+    --history.created_by "rootfs-tools/$RT_PROG: image config" \
+    "${args[@]}" \
+    --config.env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    --config.env PYTHONDONTWRITEBYTECODE=1 \
+    --config.env HOME=/root \
+    --config.workingdir "$app_dest" \
+    --config.label "org.opencontainers.image.title=cgprof-$name" \
+    --architecture amd64 --os linux
+  rt_publish "$layout" "$final" "$hash"
+  rt_report "$final"
+}
