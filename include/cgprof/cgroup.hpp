@@ -1,0 +1,204 @@
+// cgroup v2: find the hierarchy, find a place we may write, create the run's leaf cgroup,
+// write the limits of a Limits value into it, and kill + remove it on every exit path.
+//
+// Everything works relative to directory fds (the cgroup2 mount, /proc, /sys) so unit tests can
+// hand in fixture trees; cgroup files are opened with
+// openat2(RESOLVE_BENEATH|RESOLVE_NO_MAGICLINKS).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "cgprof/device.hpp"
+#include "cgprof/sys.hpp"
+
+namespace cgprof {
+
+// ---- hierarchy discovery (hierarchy.cpp) ----
+
+struct CgroupMount {
+  std::string mount_point;  // "/sys/fs/cgroup"
+  std::string root;         // root of the mount inside the hierarchy ("/" normally)
+};
+
+// The cgroup2 mount in /proc/self/mountinfo text (the one at /sys/fs/cgroup if several).
+std::optional<CgroupMount> parse_cgroup2_mount(std::string_view mountinfo);
+
+// True if mountinfo shows cgroup v1 controller hierarchies (a hybrid or legacy host).
+bool has_cgroup1_controllers(std::string_view mountinfo);
+
+// The v2 entry of /proc/self/cgroup ("0::/user.slice/x.scope" -> "/user.slice/x.scope").
+std::optional<std::string> parse_cgroup_v2_path(std::string_view proc_self_cgroup);
+
+struct CgroupHierarchy {
+  std::string mount_point;  // absolute path of the cgroup2 mount
+  std::string self;         // our cgroup relative to the mount: "" at the root, else "a/b"
+  bool hybrid = false;      // v1 controllers are mounted as well
+};
+
+// Reads self/mountinfo and self/cgroup under proc_dirfd (a dirfd of /proc, or a fixture).
+// Throws Error with a one-line explanation (and how to get a v2 cgroup) if there is none.
+CgroupHierarchy discover_hierarchy(int proc_dirfd);
+
+// ---- small helpers shared by the module (cgroup_fs.cpp) ----
+
+// openat2(dirfd, path, flags, RESOLVE_BENEATH|RESOLVE_NO_MAGICLINKS); throws Error naming path.
+UniqueFd open_beneath(int dirfd, const std::string& path, int flags);
+// Whole-file read / write of a cgroup file below dirfd with open_beneath.
+std::string read_cgroup_file(int dirfd, const std::string& path);
+void write_cgroup_file(int dirfd, const std::string& path, std::string_view value);
+
+// "cpu memory pids" -> {"cpu","memory","pids"}.
+std::vector<std::string> split_words(std::string_view text);
+
+// CPU lists as in cpuset.cpus: "0-3,6" <-> {0,1,2,3,6}. parse throws Error on malformed input.
+std::vector<unsigned> parse_cpu_list(std::string_view text);
+std::string format_cpu_list(const std::vector<unsigned>& cpus);
+
+// ---- placement (placement.cpp) ----
+
+// What we know about one cgroup on the path from the root of the hierarchy to ours.
+struct CgroupNode {
+  std::string path;                      // relative to the mount, "" = root
+  bool writable = false;                 // we may create children and write its control files
+  bool has_processes = false;            // cgroup.procs is not empty
+  std::vector<std::string> controllers;  // cgroup.controllers (available to it)
+  std::vector<std::string> subtree;      // cgroup.subtree_control (enabled for its children)
+  std::vector<pid_t> pids;               // cgroup.procs
+};
+
+// Reads the nodes from the root down to `self` (inclusive). `uid` decides writability: root may
+// write everything; another uid needs to own the directory, cgroup.procs and cgroup.subtree_control
+// with owner write permission (how systemd delegates a subtree).
+std::vector<CgroupNode> read_cgroup_path(int mount_fd, const std::string& self, uid_t uid);
+
+struct PlacementPlan {
+  std::string base;                      // cgroup that gets the "cgprof" child ("" = root)
+  std::string leaf;                      // "<base>/cgprof/<run-id>"
+  std::vector<std::string> enable_in;    // cgroups (top-down) whose subtree_control we extend
+  std::vector<std::string> controllers;  // enabled along the way (available ∩ wanted)
+  std::vector<std::string> notices;      // controllers we wanted but cannot have, etc.
+};
+
+struct PlacementRequest {
+  std::vector<std::string> required;  // controllers the limits need: missing -> Error
+  std::vector<std::string> wanted;    // controllers for statistics: missing -> notice
+  std::string run_id;
+  uid_t uid = 0;
+};
+
+// Decides where the run's cgroup goes from the nodes root..self (pure: unit-testable).
+// Root: "cgprof/<run-id>" under the parent of our cgroup (the root if we are at the root).
+// Rootless: the same next to our cgroup, inside the delegated subtree. Throws Error with one line
+// saying why no place is usable and how to get one.
+PlacementPlan plan_placement(const std::vector<CgroupNode>& nodes, const PlacementRequest& req);
+
+// ---- limits (limits.cpp) ----
+
+// One block device for io.max, with where its name came from for messages.
+struct BlockDevice {
+  unsigned major = 0, minor = 0;
+  std::string name;  // "/dev/vda", "rootfs (/var/lib/x on ext4)"
+};
+
+// The block device backing `path` (stat -> st_dev), mapped from a partition to its disk through
+// sys_dirfd ("/sys"). nullopt and a reason if the file system has no block device (overlay, 9p,
+// tmpfs, btrfs subvolume...).
+std::optional<BlockDevice> block_device_of_path(const std::string& path, int sys_dirfd,
+                                                std::string* why_not);
+// A device the user named: "/dev/sda", "/dev/sda1" (mapped to sda) or "8:0".
+BlockDevice resolve_block_device(const std::string& name, int sys_dirfd);
+// MAJ:MIN of the whole disk if MAJ:MIN is a partition (io.max takes whole disks only).
+std::pair<unsigned, unsigned> whole_disk(unsigned major, unsigned minor, int sys_dirfd);
+
+// "QUOTA PERIOD" or "max PERIOD".
+std::string cpu_max_value(const Limits& limits);
+// cpuset.cpus for the limits given the parent's cpuset.cpus.effective; empty = leave unset.
+// Caps `cores` at what is available with a notice; throws Error for an explicit cpuset that is
+// not a subset of the available CPUs.
+std::string cpuset_cpus_value(const Limits& limits, std::string_view parent_effective,
+                              std::vector<std::string>* notices);
+// "MAJ:MIN rbps=N wbps=N riops=N wiops=N" (unset keys left out).
+std::string io_max_line(unsigned major, unsigned minor, const IoDeviceLimit& lim);
+
+// What was actually written into the cgroup, for run.json.
+struct LimitsWritten {
+  std::string cgroup;                                      // absolute path of the leaf
+  std::vector<std::pair<std::string, std::string>> files;  // file -> value, in write order
+  std::vector<std::string> notices;                        // limits not applied and why
+  std::vector<std::string> controllers;                    // enabled for the leaf
+  std::optional<double> cpu_quota_cores;                   // as written in cpu.max
+  std::string cpuset_cpus;                                 // as written ("" = all)
+};
+
+// Controllers the limits need ("cpu", "cpuset", "memory", "io", "pids").
+std::vector<std::string> controllers_for(const Limits& limits);
+
+// Writes every limit into the leaf (leaf_fd: dirfd of the leaf; parent_fd: of its parent, for
+// cpuset.*.effective). `rootfs` is the directory whose block device gets the "rootfs" io limits.
+LimitsWritten write_limits(int leaf_fd, int parent_fd, const Limits& limits,
+                           const std::string& rootfs, int sys_dirfd);
+
+// ---- lifecycle (run_cgroup.cpp) ----
+
+struct RunCgroupOptions {
+  Limits limits;
+  std::string rootfs = "/";  // its block device gets the "rootfs" io limits
+  std::string run_id;        // "" = generated
+  std::vector<std::string> extra_controllers = {"cpu", "memory", "io", "pids"};  // statistics
+  // Roots, for tests; the defaults are the real ones.
+  std::string proc = "/proc";
+  std::string sys = "/sys";
+};
+
+// The run's cgroup: created and limited by create(), killed and removed by destroy() or the
+// destructor, whichever comes first, on every exit path.
+class RunCgroup {
+ public:
+  static RunCgroup create(const RunCgroupOptions& opts);
+
+  RunCgroup(RunCgroup&&) noexcept;
+  RunCgroup& operator=(RunCgroup&&) noexcept;
+  ~RunCgroup();
+
+  int dirfd() const { return dir_.get(); }  // O_PATH|O_DIRECTORY: for CLONE_INTO_CGROUP, openat
+  const std::string& path() const { return path_; }  // absolute
+  const LimitsWritten& limits_written() const { return written_; }
+
+  // memory.peak in bytes, nullopt if the kernel lacks it (< 5.19).
+  std::optional<uint64_t> memory_peak() const;
+  // memory.events "oom_kill" count (0 if unavailable).
+  uint64_t oom_kills() const;
+
+  // Kills every process in the cgroup (cgroup.kill; else SIGKILL each pid until none is left).
+  // Async-signal-safe variant for signal handlers: kill_fd() is an fd of cgroup.kill or -1.
+  void kill();
+  int kill_fd() const { return kill_fd_.get(); }
+
+  // kill, wait for cgroup.events "populated 0" (bounded), rmdir the leaf and, if empty, the
+  // "cgprof" parent. Idempotent. Throws Error if the cgroup could not be removed.
+  void destroy();
+
+ private:
+  RunCgroup() = default;
+  void destroy_noexcept() noexcept;
+
+  UniqueFd mount_;
+  UniqueFd dir_;
+  UniqueFd kill_fd_;
+  std::string rel_;   // leaf relative to the mount
+  std::string path_;  // absolute
+  LimitsWritten written_;
+  bool live_ = false;
+};
+
+// Waits until `cgroup.events` of dirfd says "populated 0", at most timeout_ms. True if empty.
+bool wait_unpopulated(int cgroup_dirfd, int timeout_ms);
+
+}  // namespace cgprof
