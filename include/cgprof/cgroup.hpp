@@ -58,8 +58,8 @@ void write_cgroup_file(int dirfd, const std::string& path, std::string_view valu
 std::vector<std::string> split_words(std::string_view text);
 
 // CPU lists as in cpuset.cpus: "0-3,6" <-> {0,1,2,3,6}. parse throws Error on malformed input.
-std::vector<unsigned> parse_cpu_list(std::string_view text);
-std::string format_cpu_list(const std::vector<unsigned>& cpus);
+std::vector<unsigned> parse_cpu_ranges(std::string_view text);
+std::string format_cpu_ranges(const std::vector<unsigned>& cpus);
 
 // ---- placement (placement.cpp) ----
 
@@ -118,7 +118,7 @@ BlockDevice resolve_block_device(const std::string& name, int sys_dirfd);
 std::pair<unsigned, unsigned> whole_disk(unsigned major, unsigned minor, int sys_dirfd);
 
 // "QUOTA PERIOD" or "max PERIOD".
-std::string cpu_max_value(const Limits& limits);
+std::string cgroup_cpu_max(const Limits& limits);
 // cpuset.cpus for the limits given the parent's cpuset.cpus.effective; empty = leave unset.
 // Caps `cores` at what is available with a notice; throws Error for an explicit cpuset that is
 // not a subset of the available CPUs.

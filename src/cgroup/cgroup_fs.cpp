@@ -62,7 +62,7 @@ std::vector<std::string> split_words(std::string_view text) {
   return out;
 }
 
-std::vector<unsigned> parse_cpu_list(std::string_view text) {
+std::vector<unsigned> parse_cpu_ranges(std::string_view text) {
   std::vector<unsigned> cpus;
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
   const char* p = text.data();
@@ -91,7 +91,7 @@ std::vector<unsigned> parse_cpu_list(std::string_view text) {
   return cpus;
 }
 
-std::string format_cpu_list(const std::vector<unsigned>& cpus) {
+std::string format_cpu_ranges(const std::vector<unsigned>& cpus) {
   std::string out;
   for (size_t i = 0; i < cpus.size();) {
     size_t j = i;

@@ -83,7 +83,7 @@ std::vector<std::string> controllers_for(const Limits& l) {
   return c;
 }
 
-std::string cpu_max_value(const Limits& l) {
+std::string cgroup_cpu_max(const Limits& l) {
   std::optional<double> q = l.quota_cores();
   std::string period = std::to_string(l.cpu_period_us);
   if (!q) return "max " + period;
@@ -94,30 +94,30 @@ std::string cpu_max_value(const Limits& l) {
 
 std::string cpuset_cpus_value(const Limits& l, std::string_view parent_effective,
                               std::vector<std::string>* notices) {
-  std::vector<unsigned> avail = parse_cpu_list(parent_effective);
+  std::vector<unsigned> avail = parse_cpu_ranges(parent_effective);
   if (l.cpuset) {
     std::vector<unsigned> want =
-        with_context("--cpuset", [&] { return parse_cpu_list(*l.cpuset); });
+        with_context("--cpuset", [&] { return parse_cpu_ranges(*l.cpuset); });
     if (want.empty()) throw Error("--cpuset: the CPU list is empty");
     for (unsigned c : want) {
       if (std::find(avail.begin(), avail.end(), c) == avail.end()) {
         throw Error("--cpuset " + *l.cpuset + ": CPU " + std::to_string(c) +
-                    " is not available here (available: " + format_cpu_list(avail) + ")");
+                    " is not available here (available: " + format_cpu_ranges(avail) + ")");
       }
     }
-    return format_cpu_list(want);
+    return format_cpu_ranges(want);
   }
   if (!l.cores || *l.cores == 0) return "";
   if (*l.cores > avail.size()) {
     if (notices) {
       notices->push_back("the device has " + std::to_string(*l.cores) + " cores but only " +
                          std::to_string(avail.size()) + " host CPUs are available (" +
-                         format_cpu_list(avail) +
+                         format_cpu_ranges(avail) +
                          "): the workload runs on all of them; the CPU quota still applies");
     }
-    return format_cpu_list(avail);
+    return format_cpu_ranges(avail);
   }
-  return format_cpu_list(std::vector<unsigned>(avail.begin(), avail.begin() + *l.cores));
+  return format_cpu_ranges(std::vector<unsigned>(avail.begin(), avail.begin() + *l.cores));
 }
 
 std::string io_max_line(unsigned major, unsigned minor, const IoDeviceLimit& lim) {
@@ -216,7 +216,7 @@ LimitsWritten write_limits(int leaf_fd, int parent_fd, const Limits& l, const st
     }
   }
   if (enabled("cpu")) {
-    std::string v = cpu_max_value(l);
+    std::string v = cgroup_cpu_max(l);
     put("cpu.max", v);
     if (l.quota_cores()) {
       w.cpu_quota_cores =

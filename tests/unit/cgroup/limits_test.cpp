@@ -14,24 +14,24 @@ const std::string kSys = CGPROF_SOURCE_DIR "/tests/data/sysfs";
 
 TEST(CpuMax, QuotaIsCoresTimesSpeedTimesPeriod) {
   Limits l;
-  EXPECT_EQ(cpu_max_value(l), "max 100000");
+  EXPECT_EQ(cgroup_cpu_max(l), "max 100000");
   l.cores = 4;
   l.core_speed = 0.35;
-  EXPECT_EQ(cpu_max_value(l), "140000 100000");
+  EXPECT_EQ(cgroup_cpu_max(l), "140000 100000");
   l.cpus = 0.5;  // explicit --cpus wins over cores * speed
   l.cpu_period_us = 20000;
-  EXPECT_EQ(cpu_max_value(l), "10000 20000");
+  EXPECT_EQ(cgroup_cpu_max(l), "10000 20000");
   l.cpus = 0.001;  // below the kernel's 1 ms minimum
-  EXPECT_EQ(cpu_max_value(l), "1000 20000");
+  EXPECT_EQ(cgroup_cpu_max(l), "1000 20000");
 }
 
 TEST(CpuList, ParsesAndFormatsRanges) {
-  EXPECT_EQ(parse_cpu_list("0-3,6\n"), (std::vector<unsigned>{0, 1, 2, 3, 6}));
-  EXPECT_EQ(parse_cpu_list(""), std::vector<unsigned>{});
-  EXPECT_EQ(format_cpu_list({0, 1, 2, 5, 7, 8}), "0-2,5,7-8");
-  EXPECT_THROW(parse_cpu_list("3-1"), Error);
-  EXPECT_THROW(parse_cpu_list("0,"), Error);
-  EXPECT_THROW(parse_cpu_list("a"), Error);
+  EXPECT_EQ(parse_cpu_ranges("0-3,6\n"), (std::vector<unsigned>{0, 1, 2, 3, 6}));
+  EXPECT_EQ(parse_cpu_ranges(""), std::vector<unsigned>{});
+  EXPECT_EQ(format_cpu_ranges({0, 1, 2, 5, 7, 8}), "0-2,5,7-8");
+  EXPECT_THROW(parse_cpu_ranges("3-1"), Error);
+  EXPECT_THROW(parse_cpu_ranges("0,"), Error);
+  EXPECT_THROW(parse_cpu_ranges("a"), Error);
 }
 
 TEST(Cpuset, CoresTakeTheFirstAvailableCpus) {
