@@ -7,9 +7,11 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -206,14 +208,44 @@ TEST(CgroupVm, CpusetFromCoresTakesTheFirstCpus) {
   EXPECT_EQ(read_cgroup_file(cg.dirfd(), "cpuset.cpus.effective"), "0\n");
 }
 
+// The harness gives a scratch ext4 disk (CGPROF_VM_SCRATCH_DIR on CGPROF_VM_SCRATCH_DEV).
 TEST(CgroupVm, IoMaxOnTheRootfsDiskIsWritten) {
+  const char* dir = std::getenv("CGPROF_VM_SCRATCH_DIR");
+  if (!dir) GTEST_SKIP() << "no scratch disk";
   RunCgroupOptions o;
+  o.rootfs = dir;
   IoDeviceLimit io;
   io.read_bps = 1u << 20;
   o.limits.io.push_back(io);
   RunCgroup cg = RunCgroup::create(o);
   std::string io_max = read_cgroup_file(cg.dirfd(), "io.max");
   EXPECT_NE(io_max.find("rbps=1048576"), std::string::npos) << io_max;
+  struct stat st;
+  ASSERT_EQ(::stat(std::getenv("CGPROF_VM_SCRATCH_DEV"), &st), 0);
+  EXPECT_EQ(
+      io_max.rfind(
+          std::to_string(major(st.st_rdev)) + ":" + std::to_string(minor(st.st_rdev)) + " ", 0),
+      0u)
+      << io_max;
+}
+
+TEST(CgroupVm, IoMaxOnANamedDeviceAndANoticeForATmpfsRootfs) {
+  const char* dev = std::getenv("CGPROF_VM_SCRATCH_DEV");
+  if (!dev) GTEST_SKIP() << "no scratch disk";
+  RunCgroupOptions o;
+  o.rootfs = "/tmp";  // tmpfs: no block device
+  IoDeviceLimit rootfs_io;
+  rootfs_io.read_bps = 1000;
+  IoDeviceLimit named;
+  named.device = dev;
+  named.write_bps = 2000000;
+  o.limits.io = {rootfs_io, named};
+  RunCgroup cg = RunCgroup::create(o);
+  std::string io_max = read_cgroup_file(cg.dirfd(), "io.max");
+  EXPECT_NE(io_max.find("wbps=2000000"), std::string::npos) << io_max;
+  EXPECT_EQ(io_max.find("rbps=1000 "), std::string::npos) << io_max;
+  ASSERT_FALSE(cg.limits_written().notices.empty());
+  EXPECT_NE(cg.limits_written().notices.back().find("tmpfs"), std::string::npos);
 }
 
 }  // namespace
