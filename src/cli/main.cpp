@@ -17,11 +17,13 @@ int main(int argc, char** argv) {
 
   cgprof::cli::Outcome outcome;
   // Subcommands (one line each as they land):
+  cgprof::cli::add_run_command(app, outcome);
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    int rc = app.exit(e);  // --help/--version: 0; a bad option: docker's 125
+    return rc == 0 ? 0 : cgprof::kExitCgprofFailed;
   } catch (const cgprof::Error& e) {
     std::fprintf(stderr, "cgprof: %s\n", e.what());
     return e.exit_code();

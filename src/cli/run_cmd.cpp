@@ -1,0 +1,61 @@
+// `cgprof run`: build a ProcessSpec from the options, start the container, wait, exit with the
+// workload's status (docker's codes). The steps are separate functions so the image module
+// (IMAGE instead of --rootfs) and the cgroup/sampler modules (limits, sampling around the run)
+// each plug into one place.
+#include <memory>
+
+#include "cgprof/error.hpp"
+#include "cgprof/sandbox.hpp"
+#include "commands.hpp"
+#include "sandbox_options.hpp"
+
+namespace cgprof::cli {
+namespace {
+
+struct RunArgs {
+  std::string rootfs;
+  std::vector<std::string> command;
+  SandboxOptions sandbox;
+};
+
+// Step 1: what to run and where.
+sandbox::ProcessSpec build_spec(const RunArgs& a) {
+  if (a.rootfs.empty()) throw Error("run: no root file system: give --rootfs DIR");
+  if (a.command.empty())
+    throw Error("run: no command: cgprof run --rootfs DIR [--] COMMAND [ARG...]");
+  sandbox::ProcessSpec spec;
+  spec.rootfs = a.rootfs;
+  spec.argv = a.command;
+  apply_sandbox_options(a.sandbox, spec);
+  return spec;
+}
+
+// Step 2: run it once; returns docker's exit code.
+int run_once(const RunArgs& a, const sandbox::ProcessSpec& spec) {
+  sandbox::LaunchOptions launch;
+  launch.quiet = a.sandbox.quiet;
+  sandbox::Container container;
+  container.start(spec, launch);
+  sandbox::ExitStatus status = container.wait();
+  return status.exit_code();
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app, Outcome& out) {
+  auto args = std::make_shared<RunArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "run", "Run COMMAND inside a root file system in Linux namespaces (as root or rootless)");
+  cmd->add_option("--rootfs", args->rootfs, "Root file system directory to run in")
+      ->type_name("DIR");
+  add_sandbox_options(*cmd, args->sandbox);
+  // Everything from COMMAND on belongs to the command, even things that look like options.
+  cmd->add_option("command", args->command, "COMMAND [ARG...]")->type_name("COMMAND");
+  cmd->positionals_at_end();
+  cmd->callback([args, &out] {
+    sandbox::ProcessSpec spec = build_spec(*args);
+    out.exit_code = run_once(*args, spec);
+  });
+}
+
+}  // namespace cgprof::cli

@@ -1,0 +1,401 @@
+// Parent side of a container: prepare the plan, clone into the namespaces (and the cgroup),
+// write id maps, release the child, report its exec, wait, forward signals, clean up.
+#include <fcntl.h>
+#include <poll.h>
+#include <pwd.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "cgprof/error.hpp"
+#include "src/sandbox/idmap.hpp"
+#include "src/sandbox/launch_plan.hpp"
+
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000
+#endif
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+namespace cgprof::sandbox {
+namespace {
+
+constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+// struct clone_args of linux/sched.h (v2, with cgroup), declared here to avoid its macro clashes
+// with glibc's <sched.h>.
+struct CloneArgs {
+  std::uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
+      set_tid_size, cgroup;
+};
+
+// The container whose init receives cgprof's forwarded signals (one at a time per process).
+std::atomic<int> g_forward_pidfd{-1};
+
+void forward_signal(int sig) {
+  int saved = errno;
+  int fd = g_forward_pidfd.load(std::memory_order_relaxed);
+  if (fd >= 0) ::syscall(SYS_pidfd_send_signal, fd, sig, nullptr, 0);
+  errno = saved;
+}
+
+std::int64_t now_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return std::int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
+}
+
+std::string read_optional(const char* path) {
+  try {
+    return read_file(path);
+  } catch (const Error&) {
+    return {};
+  }
+}
+
+bool on_path(const char* prog) {
+  const char* path = std::getenv("PATH");
+  std::string p = path ? path : "/usr/bin:/bin";
+  size_t pos = 0;
+  for (;;) {
+    size_t c = p.find(':', pos);
+    std::string dir = p.substr(pos, c == std::string::npos ? std::string::npos : c - pos);
+    if (!dir.empty() && ::access((dir + "/" + prog).c_str(), X_OK) == 0) return true;
+    if (c == std::string::npos) return false;
+    pos = c + 1;
+  }
+}
+
+std::string strip_slashes(const std::string& p) {
+  size_t i = p.find_first_not_of('/');
+  return i == std::string::npos ? std::string() : p.substr(i);
+}
+
+// Reads one message; false on EOF.
+bool read_msg(int fd, ChildMsg* m) {
+  size_t got = 0;
+  auto* p = reinterpret_cast<char*>(m);
+  while (got < sizeof *m) {
+    ssize_t n = ::read(fd, p + got, sizeof *m - got);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    if (n == 0) return false;
+    got += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+}  // namespace
+
+struct Container::State {
+  UniqueFd pidfd;
+  pid_t pid = -1;
+  UniqueFd status_rd;
+  bool started = false;
+  bool reaped = false;
+  ExitStatus status;
+  CgroupPlacement placement = CgroupPlacement::kNone;
+  bool userns = false;
+  bool overlay = true;
+  std::int64_t exec_start_ns = 0;
+  std::int64_t exit_ns = 0;
+  bool handlers_installed = false;
+  struct sigaction old_actions[6] = {};
+
+  // Reaps init (blocking) and returns how it ended.
+  siginfo_t reap() {
+    siginfo_t si{};
+    while (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd.get()), &si, WEXITED) <
+               0 &&
+           errno == EINTR) {
+    }
+    reaped = true;
+    return si;
+  }
+
+  void install_forwarders() {
+    g_forward_pidfd.store(pidfd.get());
+    struct sigaction sa {};
+    sa.sa_handler = forward_signal;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < 6; ++i) ::sigaction(kForwarded[i], &sa, &old_actions[i]);
+    handlers_installed = true;
+  }
+  void remove_forwarders() {
+    if (!handlers_installed) return;
+    for (size_t i = 0; i < 6; ++i) ::sigaction(kForwarded[i], &old_actions[i], nullptr);
+    g_forward_pidfd.store(-1);
+    handlers_installed = false;
+  }
+};
+
+Container::Container() : s_(std::make_unique<State>()) {}
+
+Container::~Container() {
+  s_->remove_forwarders();
+  if (s_->pidfd && !s_->reaped) {
+    // Killing init makes the kernel kill the whole pid namespace; the mount namespace (overlay,
+    // scratch tmpfs) goes with its last process.
+    ::syscall(SYS_pidfd_send_signal, s_->pidfd.get(), SIGKILL, nullptr, 0);
+    s_->reap();
+  }
+}
+
+pid_t Container::pid() const {
+  return s_->pid;
+}
+int Container::pidfd() const {
+  return s_->pidfd.get();
+}
+CgroupPlacement Container::cgroup_placement() const {
+  return s_->placement;
+}
+bool Container::user_namespace() const {
+  return s_->userns;
+}
+bool Container::overlay() const {
+  return s_->overlay;
+}
+std::int64_t Container::exec_start_ns() const {
+  return s_->exec_start_ns;
+}
+std::int64_t Container::exit_ns() const {
+  return s_->exit_ns;
+}
+
+bool Container::signal(int sig) {
+  if (!s_->pidfd || s_->reaped) return false;
+  return ::syscall(SYS_pidfd_send_signal, s_->pidfd.get(), sig, nullptr, 0) == 0;
+}
+
+void Container::start(const ProcessSpec& spec, const LaunchOptions& opts) {
+  if (s_->started) throw Error("internal: Container::start called twice");
+  if (spec.argv.empty()) throw Error("no command given to run in the container");
+  s_->started = true;
+
+  LaunchPlan plan;
+  plan.spec = &spec;
+  int rfd = ::open(spec.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rfd < 0) {
+    int err = errno;
+    throw Error("rootfs " + spec.rootfs + ": " + std::strerror(err) +
+                " (give a directory holding a root file system, e.g. one made by "
+                "rootfs-tools/make-busybox-rootfs)");
+  }
+  UniqueFd rootfs_fd(rfd);  // only a check here: the child opens it again in its namespace
+
+  // Which user namespace, and which ids exist in it.
+  const uid_t euid = ::geteuid();
+  bool userns = spec.userns == UsernsMode::kPrivate || (spec.userns == UsernsMode::kAuto && euid);
+  if (spec.userns == UsernsMode::kHost && euid)
+    throw Error("--userns=host needs root; without root cgprof must use a user namespace");
+  IdMapPlan idmap;
+  if (userns) {
+    std::string name;
+    if (passwd* pw = ::getpwuid(euid)) name = pw->pw_name;
+    bool helpers = on_path("newuidmap") && on_path("newgidmap");
+    idmap = plan_id_maps(euid, ::getegid(), name, read_optional("/etc/subuid"),
+                         read_optional("/etc/subgid"), helpers);
+    if (!idmap.maps_uid(spec.uid) || !idmap.maps_gid(spec.gid))
+      throw Error("user \"" + (spec.user.empty() ? std::to_string(spec.uid) : spec.user) +
+                  "\" (uid " + std::to_string(spec.uid) + ", gid " + std::to_string(spec.gid) +
+                  ") does not exist in the rootless user namespace (" + idmap.describe() +
+                  "): add a range for your user to /etc/subuid and /etc/subgid (uidmap package), "
+                  "or run as root");
+    plan.can_setgroups = !idmap.deny_setgroups;
+    if (!plan.can_setgroups && !spec.supplementary_gids.empty())
+      plan.can_setgroups = false;  // the groups cannot be set; the user keeps none visible
+  }
+  s_->userns = userns;
+  plan.user_namespace = userns;
+  plan.real_root = !userns;
+
+  // Volumes: opened on the host now, so the child binds exactly what the user named.
+  std::vector<UniqueFd> volume_fds;
+  for (const auto& v : spec.volumes) {
+    int fd = ::open(v.host_path.c_str(), O_PATH | O_CLOEXEC);
+    if (fd < 0) {
+      int err = errno;
+      throw Error("volume " + v.host_path + ":" + v.container_path + ": host path " + v.host_path +
+                  ": " + std::strerror(err));
+    }
+    volume_fds.emplace_back(fd);
+    struct stat st {};
+    ::fstat(fd, &st);
+    plan.volumes.push_back(
+        {v.host_path, -1, S_ISDIR(st.st_mode), v.read_only, strip_slashes(v.container_path)});
+  }
+
+  // Environment with docker's defaults.
+  plan.env_storage = spec.env;
+  if (!find_env(plan.env_storage, "PATH"))
+    set_env(plan.env_storage, std::string("PATH=") + kDefaultPath);
+  if (!find_env(plan.env_storage, "HOSTNAME"))
+    set_env(plan.env_storage, "HOSTNAME=" + spec.hostname);
+  if (!find_env(plan.env_storage, "HOME")) set_env(plan.env_storage, "HOME=/");
+  plan.path_env = find_env(plan.env_storage, "PATH")->substr(5);
+  for (auto& e : plan.env_storage) plan.envp.push_back(e.data());
+  plan.envp.push_back(nullptr);
+  for (const auto& a : spec.argv) plan.argv.push_back(const_cast<char*>(a.c_str()));
+  plan.argv.push_back(nullptr);
+  plan.cwd_rel = strip_slashes(spec.cwd);
+
+  plan.seccomp_bpf = with_context("seccomp", [&] { return compile_seccomp(spec.seccomp); });
+  if (spec.net == NetMode::kHost) {
+    plan.hosts = read_optional("/etc/hosts");
+    plan.resolv_conf = read_optional("/etc/resolv.conf");
+  } else {
+    plan.hosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t" +
+                 spec.hostname + "\n";
+    plan.resolv_conf = "# cgprof: --net " +
+                       std::string(spec.net == NetMode::kNone ? "none" : "loopback") +
+                       ": no network, no DNS\n";
+  }
+  plan.hostname_file = spec.hostname + "\n";
+
+  int sync_p[2], report_p[2], status_p[2];
+  if (::pipe2(sync_p, O_CLOEXEC) < 0) throw_errno("pipe2");
+  UniqueFd sync_rd(sync_p[0]), sync_wr(sync_p[1]);
+  if (::pipe2(report_p, O_CLOEXEC) < 0) throw_errno("pipe2");
+  UniqueFd report_rd(report_p[0]), report_wr(report_p[1]);
+  if (::pipe2(status_p, O_CLOEXEC) < 0) throw_errno("pipe2");
+  UniqueFd status_rd(status_p[0]), status_wr(status_p[1]);
+  UniqueFd self_pidfd(static_cast<int>(::syscall(SYS_pidfd_open, ::getpid(), 0)));
+  plan.sync_fd = sync_rd.get();
+  plan.report_fd = report_wr.get();
+  plan.status_fd = status_wr.get();
+  plan.parent_pidfd = self_pidfd.get();
+
+  std::uint64_t flags =
+      CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP | CLONE_PIDFD;
+  if (spec.net != NetMode::kHost) flags |= CLONE_NEWNET;
+  if (userns) flags |= CLONE_NEWUSER;
+
+  int child_pidfd = -1;
+  CloneArgs args{};
+  args.flags = flags;
+  args.pidfd = reinterpret_cast<std::uintptr_t>(&child_pidfd);
+  args.exit_signal = SIGCHLD;
+  long pid = -1;
+  if (opts.cgroup_fd >= 0) {
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = static_cast<std::uint64_t>(opts.cgroup_fd);
+    pid = ::syscall(SYS_clone3, &args, sizeof args);
+    if (pid == 0) run_container_init(plan);
+    if (pid > 0) s_->placement = CgroupPlacement::kCloneIntoCgroup;
+    if (pid < 0 && errno != EINVAL && errno != ENOSYS && errno != EPERM && errno != E2BIG)
+      throw_errno("clone3 into cgroup");
+    args.flags &= ~CLONE_INTO_CGROUP;
+    args.cgroup = 0;
+  }
+  if (pid < 0) {
+    pid = ::syscall(SYS_clone3, &args, sizeof args);
+    if (pid < 0 && (errno == ENOSYS || errno == E2BIG))
+      pid = ::syscall(SYS_clone, flags | SIGCHLD, 0, &child_pidfd, 0, 0);
+    if (pid == 0) run_container_init(plan);
+    if (pid < 0) {
+      int err = errno;
+      std::string hint = err == EPERM || err == ENOSPC
+                             ? " (are unprivileged user namespaces enabled? "
+                               "sysctl kernel.unprivileged_userns_clone / user.max_user_namespaces)"
+                             : "";
+      throw Error(std::string("clone into new namespaces: ") + std::strerror(err) + hint);
+    }
+    if (opts.cgroup_fd >= 0) s_->placement = CgroupPlacement::kCgroupProcs;
+  }
+  s_->pid = static_cast<pid_t>(pid);
+  s_->pidfd.reset(child_pidfd);
+  sync_rd.reset();
+  report_wr.reset();
+  status_wr.reset();
+  self_pidfd.reset();
+  s_->status_rd = std::move(status_rd);
+
+  // From here an exception kills and reaps the child in ~Container.
+  if (userns) apply_id_maps(idmap, s_->pid);
+  if (s_->placement == CgroupPlacement::kCgroupProcs)
+    with_context("placing the container into its cgroup",
+                 [&] { write_file_at(opts.cgroup_fd, "cgroup.procs", std::to_string(s_->pid)); });
+  char go = 'G';
+  if (::write(sync_wr.get(), &go, 1) != 1) throw_errno("release container init");
+  sync_wr.reset();
+
+  ChildMsg m{};
+  ChildMsg failure{};
+  bool about_to_exec = false;
+  while (read_msg(report_rd.get(), &m)) {
+    if (m.notice & 1) {
+      s_->overlay = false;
+      if (!opts.quiet)
+        std::fprintf(stderr,
+                     "cgprof: overlayfs unavailable here; running with a read-only rootfs "
+                     "(tmpfs on /tmp)\n");
+    }
+    if (m.kind == ChildMsg::kAboutToExec) {
+      about_to_exec = true;
+      s_->exec_start_ns = m.ts_ns;
+    } else if (m.kind == ChildMsg::kExecFailed || m.kind == ChildMsg::kSetupFailed) {
+      failure = m;
+    }
+  }
+  if (failure.kind == ChildMsg::kExecFailed) {
+    s_->reap();
+    const std::string& cmd = spec.argv[0];
+    std::string why = failure.value == ENOENT && cmd.find('/') == std::string::npos
+                          ? "executable file not found in $PATH (" + plan.path_env + ")"
+                          : std::string(std::strerror(failure.value));
+    throw Error("exec \"" + cmd + "\" in rootfs " + spec.rootfs + ": " + why, failure.code,
+                failure.value);
+  }
+  if (failure.kind == ChildMsg::kSetupFailed) {
+    s_->reap();
+    throw Error(std::string("setting up the container: ") + failure.text, failure.code,
+                failure.value);
+  }
+  if (!about_to_exec) {
+    siginfo_t si = s_->reap();
+    ExitStatus st = exit_status_from_wait(si.si_code, si.si_status);
+    throw Error(
+        "container init ended before running the command (" +
+        (st.signal ? "signal " + std::to_string(st.signal) : "exit " + std::to_string(st.code)) +
+        ")");
+  }
+  if (s_->exec_start_ns == 0) s_->exec_start_ns = now_ns();
+  if (opts.forward_signals) s_->install_forwarders();
+}
+
+ExitStatus Container::wait() {
+  if (!s_->pidfd) throw Error("internal: Container::wait before start");
+  if (s_->reaped) return s_->status;
+  siginfo_t si = s_->reap();
+  std::int64_t reaped_at = now_ns();
+  s_->remove_forwarders();
+  ChildMsg m{};
+  // init wrote the workload's status before exiting; without it init itself was killed.
+  int fl = ::fcntl(s_->status_rd.get(), F_GETFL);
+  ::fcntl(s_->status_rd.get(), F_SETFL, fl | O_NONBLOCK);
+  if (read_msg(s_->status_rd.get(), &m) && m.kind == ChildMsg::kExited) {
+    s_->status = exit_status_from_wait(m.code, m.value);
+    s_->exit_ns = m.ts_ns;
+  } else {
+    s_->status = exit_status_from_wait(si.si_code, si.si_status);
+    s_->exit_ns = reaped_at;
+  }
+  return s_->status;
+}
+
+}  // namespace cgprof::sandbox

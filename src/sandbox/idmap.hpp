@@ -1,0 +1,41 @@
+// User-namespace id maps: who we map to what, and how the maps get written.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cgprof::sandbox {
+
+struct IdRange {
+  std::uint32_t start = 0;
+  std::uint32_t count = 0;
+};
+// First "NAME:START:COUNT" (or "UID:START:COUNT") entry of /etc/subuid or /etc/subgid content.
+std::optional<IdRange> find_subid_range(std::string_view content, std::string_view name,
+                                        std::uint32_t id);
+
+struct IdMapPlan {
+  // "inside outside count" lines, as written to /proc/PID/{u,g}id_map.
+  std::vector<std::string> uid_lines, gid_lines;
+  bool use_helpers = false;      // newuidmap/newgidmap (setuid helpers) write the maps
+  bool deny_setgroups = false;   // unprivileged single-id map: the kernel requires "deny"
+  std::string describe() const;  // "0->1000 (1 id)" for messages
+  bool maps_uid(std::uint32_t inside) const;
+  bool maps_gid(std::uint32_t inside) const;
+};
+
+// caller_uid/gid: our real ids on the host; subuid/subgid: file contents ("" when absent);
+// helpers: whether newuidmap and newgidmap are installed.
+IdMapPlan plan_id_maps(std::uint32_t caller_uid, std::uint32_t caller_gid,
+                       std::string_view user_name, std::string_view subuid, std::string_view subgid,
+                       bool helpers);
+
+// Writes the maps for pid (called by the parent while the child waits). Throws Error.
+void apply_id_maps(const IdMapPlan& plan, pid_t pid);
+
+}  // namespace cgprof::sandbox

@@ -1,0 +1,169 @@
+// User and group resolution from the rootfs's own /etc/passwd and /etc/group (never the host's).
+#include <linux/openat2.h>
+#include <sys/syscall.h>
+
+#include <cerrno>
+
+#include "cgprof/error.hpp"
+#include "cgprof/sandbox.hpp"
+
+namespace cgprof::sandbox {
+namespace {
+
+std::vector<std::string_view> split(std::string_view s, char sep) {
+  std::vector<std::string_view> out;
+  for (;;) {
+    size_t p = s.find(sep);
+    out.push_back(s.substr(0, p));
+    if (p == std::string_view::npos) break;
+    s.remove_prefix(p + 1);
+  }
+  return out;
+}
+
+template <class F>
+void for_each_line(std::string_view content, F&& f) {
+  while (!content.empty()) {
+    size_t nl = content.find('\n');
+    std::string_view line = content.substr(0, nl);
+    content = nl == std::string_view::npos ? std::string_view{} : content.substr(nl + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty() || line.front() == '#') continue;
+    f(line);
+  }
+}
+
+std::optional<std::uint32_t> parse_id(std::string_view s) {
+  if (s.empty() || s.size() > 10) return std::nullopt;
+  std::uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + static_cast<unsigned>(c - '0');
+  }
+  if (v > 0xFFFFFFFEu) return std::nullopt;  // (uid_t)-1 means "unchanged" to the kernel
+  return static_cast<std::uint32_t>(v);
+}
+
+// Reads a file beneath the rootfs without following any link out of it; missing -> "".
+std::string read_in_root(int rootfs_fd, const char* path) {
+  open_how how{};
+  how.flags = O_RDONLY | O_CLOEXEC;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  int fd = static_cast<int>(::syscall(SYS_openat2, rootfs_fd, path, &how, sizeof how));
+  if (fd < 0) {
+    if (errno == ENOENT) return {};
+    throw_errno("open rootfs", path);
+  }
+  UniqueFd owned(fd);
+  return pread_all(owned.get());
+}
+
+}  // namespace
+
+std::vector<PasswdEntry> parse_passwd(std::string_view content) {
+  std::vector<PasswdEntry> out;
+  for_each_line(content, [&](std::string_view line) {
+    auto f = split(line, ':');
+    if (f.size() < 4) return;  // malformed lines are skipped, as libc does
+    auto uid = parse_id(f[2]);
+    auto gid = parse_id(f[3]);
+    if (!uid || !gid) return;
+    PasswdEntry e;
+    e.name = f[0];
+    e.uid = *uid;
+    e.gid = *gid;
+    if (f.size() > 5) e.home = f[5];
+    out.push_back(std::move(e));
+  });
+  return out;
+}
+
+std::vector<GroupEntry> parse_group(std::string_view content) {
+  std::vector<GroupEntry> out;
+  for_each_line(content, [&](std::string_view line) {
+    auto f = split(line, ':');
+    if (f.size() < 3) return;
+    auto gid = parse_id(f[2]);
+    if (!gid) return;
+    GroupEntry g;
+    g.name = f[0];
+    g.gid = *gid;
+    if (f.size() > 3 && !f[3].empty())
+      for (auto m : split(f[3], ',')) g.members.emplace_back(m);
+    out.push_back(std::move(g));
+  });
+  return out;
+}
+
+ResolvedUser resolve_user(std::string_view spec, std::string_view passwd_content,
+                          std::string_view group_content) {
+  if (spec.empty()) spec = "0";
+  size_t colon = spec.find(':');
+  std::string_view user = spec.substr(0, colon);
+  std::optional<std::string_view> group;
+  if (colon != std::string_view::npos) group = spec.substr(colon + 1);
+  if (user.empty() || (group && group->empty()))
+    throw Error("user \"" + std::string(spec) + "\": expected UID[:GID] or NAME[:GROUP]");
+
+  auto passwd = parse_passwd(passwd_content);
+  ResolvedUser r;
+  const PasswdEntry* entry = nullptr;
+  if (auto uid = parse_id(user)) {
+    r.uid = *uid;
+    for (const auto& e : passwd)
+      if (e.uid == *uid) {
+        entry = &e;
+        break;
+      }
+  } else {
+    for (const auto& e : passwd)
+      if (e.name == user) {
+        entry = &e;
+        break;
+      }
+    if (!entry)
+      throw Error("user \"" + std::string(user) +
+                  "\": no such user in the rootfs's /etc/passwd (give a numeric UID instead)");
+    r.uid = entry->uid;
+  }
+  r.gid = entry ? entry->gid : 0;
+  if (entry && !entry->home.empty()) r.home = entry->home;
+
+  auto groups = parse_group(group_content);
+  if (group) {
+    if (auto gid = parse_id(*group)) {
+      r.gid = *gid;
+    } else {
+      const GroupEntry* g = nullptr;
+      for (const auto& e : groups)
+        if (e.name == *group) {
+          g = &e;
+          break;
+        }
+      if (!g)
+        throw Error("group \"" + std::string(*group) +
+                    "\": no such group in the rootfs's /etc/group (give a numeric GID instead)");
+      r.gid = g->gid;
+    }
+  }
+  // Supplementary groups as docker: every group that lists the user's name, plus the primary.
+  if (entry) {
+    for (const auto& g : groups)
+      for (const auto& m : g.members)
+        if (m == entry->name && g.gid != r.gid) {
+          bool dup = false;
+          for (gid_t have : r.supplementary_gids) dup |= have == g.gid;
+          if (!dup) r.supplementary_gids.push_back(g.gid);
+        }
+  }
+  return r;
+}
+
+ResolvedUser resolve_user_in_rootfs(int rootfs_fd, std::string_view spec) {
+  return with_context("resolving user \"" + std::string(spec) + "\"", [&] {
+    return resolve_user(spec, read_in_root(rootfs_fd, "etc/passwd"),
+                        read_in_root(rootfs_fd, "etc/group"));
+  });
+}
+
+}  // namespace cgprof::sandbox

@@ -1,0 +1,378 @@
+// Child side: builds the container's file system view in its private mount namespace, then
+// pivot_roots into it. Runs after clone, so: no allocation, fixed buffers, errors as messages.
+//
+// Layout (all inside a tmpfs mounted on /tmp of the PRIVATE mount namespace, so nothing is ever
+// visible on the host and everything vanishes with the namespace):
+//   /tmp/u, /tmp/w   overlay upper and work dirs (the throwaway write layer)
+//   /tmp/r           the new root: overlay(lower = rootfs) or a read-only bind of the rootfs
+//   /tmp/f           generated /etc/hosts, /etc/hostname, /etc/resolv.conf
+// Every target inside the new root is resolved with openat2(RESOLVE_IN_ROOT) from the root's fd,
+// so a symlink in the rootfs can never redirect a mount onto the host.
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "src/sandbox/launch_plan.hpp"
+
+namespace cgprof::sandbox {
+namespace {
+
+constexpr unsigned kNoSuidDevExec = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+
+// Paths docker masks (files get /dev/null, directories an empty read-only tmpfs) and the ones it
+// makes read-only. Relative to /proc or /sys of the container.
+constexpr const char* kMaskedProc[] = {"kcore",       "keys",        "latency_stats", "timer_list",
+                                       "timer_stats", "sched_debug", "acpi",          "asound",
+                                       "scsi",        "interrupts"};
+constexpr const char* kMaskedSys[] = {"firmware", "devices/virtual/powercap"};
+constexpr const char* kReadOnlyProc[] = {"bus", "fs", "irq", "sys", "sysrq-trigger"};
+// Device nodes bind-mounted from the host: works unchanged in a user namespace (where mknod is
+// refused) and lets /dev itself be nodev, so a container root cannot mknod its way to a disk.
+constexpr const char* kDevNodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
+constexpr const char* kDevLinks[][2] = {
+    {"fd", "/proc/self/fd"},       {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
+    {"stderr", "/proc/self/fd/2"}, {"ptmx", "pts/ptmx"},         {"core", "/proc/kcore"}};
+
+struct Fail {
+  ChildMsg* msg;
+  int operator()(const char* what, const char* path, int err) const {
+    child_fail_msg(msg, what, path, err);
+    return -1;
+  }
+};
+
+int openat2_in_root(int root_fd, const char* rel, int flags) {
+  open_how how{};
+  how.flags = static_cast<unsigned>(flags | O_CLOEXEC);
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  int fd = static_cast<int>(::syscall(SYS_openat2, root_fd, rel, &how, sizeof how));
+  return fd < 0 ? -errno : fd;
+}
+
+enum class Create { kNo, kDir, kFile };
+
+// O_PATH fd of rel inside the root, creating missing components when asked (only possible on the
+// overlay: in read-only mode creation fails and the caller reports it).
+int resolve(int root_fd, const char* rel, Create create) {
+  int fd = openat2_in_root(root_fd, rel[0] ? rel : ".", O_PATH);
+  if (fd >= 0 || fd != -ENOENT || create == Create::kNo) return fd;
+  char buf[4096];
+  size_t n = strlen(rel);
+  if (n >= sizeof buf) return -ENAMETOOLONG;
+  memcpy(buf, rel, n + 1);
+  int parent = openat2_in_root(root_fd, ".", O_PATH);
+  if (parent < 0) return parent;
+  char* comp = buf;
+  for (;;) {
+    while (*comp == '/') ++comp;
+    char* slash = strchr(comp, '/');
+    bool last = !slash || slash[strspn(slash, "/")] == '\0';
+    if (slash) *slash = '\0';
+    if (*comp == '\0') break;
+    int next = openat2_in_root(parent, comp, O_PATH);
+    if (next == -ENOENT) {
+      int rc;
+      if (last && create == Create::kFile) {
+        rc = ::openat(parent, comp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
+        if (rc >= 0) ::close(rc);
+      } else {
+        rc = ::mkdirat(parent, comp, 0755);
+      }
+      if (rc < 0 && errno != EEXIST) {
+        int err = -errno;
+        ::close(parent);
+        return err;
+      }
+      next = openat2_in_root(parent, comp, O_PATH);
+    }
+    ::close(parent);
+    if (next < 0) return next;
+    parent = next;
+    if (last) return parent;
+    comp = slash + 1;
+  }
+  return parent;
+}
+
+// mount(2) onto the fd's target through its /proc/self/fd link (the old root's /proc is still
+// ours at this point).
+int mount_on_fd(const char* src, int target_fd, const char* fstype, unsigned long flags,
+                const char* data) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", target_fd);
+  return ::mount(src, path, fstype, flags, data) == 0 ? 0 : -errno;
+}
+
+int mount_in_root(int root_fd, const char* rel, Create create, const char* src, const char* fstype,
+                  unsigned long flags, const char* data) {
+  int fd = resolve(root_fd, rel, create);
+  if (fd < 0) return fd;
+  int rc = mount_on_fd(src, fd, fstype, flags, data);
+  ::close(fd);
+  return rc;
+}
+
+// Clone the mount tree at (from_fd, from) and attach it at (to_fd, to), with extra attributes
+// (MOUNT_ATTR_*). Empty paths mean "the fd itself".
+int bind(int from_fd, const char* from, int to_fd, const char* to, bool recursive,
+         std::uint64_t attrs) {
+  unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0);
+  if (!from[0]) flags |= AT_EMPTY_PATH;
+  int tree = ::open_tree(from_fd, from, flags);
+  if (tree < 0) return -errno;
+  if (attrs) {
+    mount_attr attr{};
+    attr.attr_set = attrs;
+    if (::mount_setattr(tree, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr,
+                        sizeof attr) < 0) {
+      int err = -errno;
+      ::close(tree);
+      return err;
+    }
+  }
+  unsigned mflags = MOVE_MOUNT_F_EMPTY_PATH | (to[0] ? 0 : MOVE_MOUNT_T_EMPTY_PATH);
+  int rc = ::move_mount(tree, "", to_fd, to, mflags) == 0 ? 0 : -errno;
+  ::close(tree);
+  return rc;
+}
+
+int write_scratch_file(const char* path, const std::string& content) {
+  int fd = ::open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return -errno;
+  const char* p = content.data();
+  size_t left = content.size();
+  while (left) {
+    ssize_t n = ::write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int err = -errno;
+      ::close(fd);
+      return err;
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  ::close(fd);
+  return 0;
+}
+
+int setup_dev(int root_fd, const Fail& fail) {
+  int rc = mount_in_root(root_fd, "dev", Create::kDir, "tmpfs", "tmpfs",
+                         MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_STRICTATIME, "mode=755,size=65536k");
+  if (rc < 0) return fail("mount tmpfs on", "/dev", -rc);
+  int dev = openat2_in_root(root_fd, "dev", O_PATH | O_DIRECTORY);
+  if (dev < 0) return fail("open", "/dev", -dev);
+  char host[32];
+  for (const char* node : kDevNodes) {
+    int f = ::openat(dev, node, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0666);
+    if (f < 0) return fail("create /dev node", node, errno);
+    ::close(f);
+    snprintf(host, sizeof host, "/dev/%s", node);
+    rc = bind(AT_FDCWD, host, dev, node, false, 0);
+    // A host without a controlling tty may lack nothing here, but keep going without /dev/tty.
+    if (rc < 0 && !(rc == -ENOENT || rc == -ENXIO)) return fail("bind host", host, -rc);
+  }
+  for (const auto& l : kDevLinks)
+    if (::symlinkat(l[1], dev, l[0]) < 0) return fail("symlink /dev", l[0], errno);
+  for (const char* d : {"pts", "shm", "mqueue"})
+    if (::mkdirat(dev, d, 0755) < 0) return fail("mkdir /dev", d, errno);
+  int sub = openat2_in_root(dev, "pts", O_PATH);
+  rc = mount_on_fd("devpts", sub, "devpts", MS_NOSUID | MS_NOEXEC,
+                   "newinstance,ptmxmode=0666,mode=0620,gid=5");
+  // gid 5 (tty) may not be mapped in a single-id user namespace.
+  if (rc == -EINVAL)
+    rc = mount_on_fd("devpts", sub, "devpts", MS_NOSUID | MS_NOEXEC,
+                     "newinstance,ptmxmode=0666,mode=0620");
+  ::close(sub);
+  if (rc < 0) return fail("mount devpts on", "/dev/pts", -rc);
+  sub = openat2_in_root(dev, "shm", O_PATH);
+  rc = mount_on_fd("shm", sub, "tmpfs", kNoSuidDevExec, "mode=1777,size=65536k");
+  ::close(sub);
+  if (rc < 0) return fail("mount tmpfs on", "/dev/shm", -rc);
+  sub = openat2_in_root(dev, "mqueue", O_PATH);
+  rc = mount_on_fd("mqueue", sub, "mqueue", kNoSuidDevExec, nullptr);
+  ::close(sub);
+  if (rc < 0) return fail("mount mqueue on", "/dev/mqueue", -rc);
+  ::close(dev);
+  return 0;
+}
+
+int setup_proc(int root_fd, const Fail& fail) {
+  int rc = mount_in_root(root_fd, "proc", Create::kDir, "proc", "proc", kNoSuidDevExec, nullptr);
+  if (rc < 0) return fail("mount proc on", "/proc", -rc);
+  int proc = openat2_in_root(root_fd, "proc", O_PATH | O_DIRECTORY);
+  if (proc < 0) return fail("open", "/proc", -proc);
+  for (const char* m : kMaskedProc) {
+    struct stat st;
+    if (::fstatat(proc, m, &st, AT_SYMLINK_NOFOLLOW) < 0) continue;  // not on this kernel
+    if (S_ISDIR(st.st_mode)) {
+      char path[64];
+      snprintf(path, sizeof path, "/proc/self/fd/%d/%s", proc, m);
+      rc = ::mount("tmpfs", path, "tmpfs", MS_RDONLY | kNoSuidDevExec, "size=0") == 0 ? 0 : -errno;
+    } else {
+      rc = bind(AT_FDCWD, "/dev/null", proc, m, false, 0);
+    }
+    if (rc < 0) return fail("mask /proc", m, -rc);
+  }
+  for (const char* r : kReadOnlyProc) {
+    if (::faccessat(proc, r, F_OK, AT_SYMLINK_NOFOLLOW) < 0) continue;
+    rc = bind(proc, r, proc, r, true,
+              MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+    if (rc < 0) return fail("make read-only /proc", r, -rc);
+  }
+  ::close(proc);
+  return 0;
+}
+
+int setup_sys(const LaunchPlan& plan, int root_fd, const Fail& fail) {
+  int target = resolve(root_fd, "sys", Create::kDir);
+  if (target < 0) return fail("create mount point", "/sys", -target);
+  int rc = mount_on_fd("sysfs", target, "sysfs", MS_RDONLY | kNoSuidDevExec, nullptr);
+  if (rc < 0) {
+    // A user namespace may only mount sysfs for a network namespace it owns (not --net host):
+    // show the host's /sys read-only instead.
+    rc = bind(AT_FDCWD, "/sys", target, "", true,
+              MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+    if (rc < 0) {
+      ::close(target);
+      return fail("mount sysfs (and bind the host's /sys) on", "/sys", -rc);
+    }
+  } else {
+    // The container's own cgroup namespace root, read-only, as docker shows it.
+    int cg = openat2_in_root(root_fd, "sys/fs/cgroup", O_PATH | O_DIRECTORY);
+    if (cg >= 0) {
+      mount_on_fd("cgroup2", cg, "cgroup2", MS_RDONLY | kNoSuidDevExec, nullptr);
+      ::close(cg);
+    }
+  }
+  ::close(target);
+  int sys = openat2_in_root(root_fd, "sys", O_PATH | O_DIRECTORY);
+  if (sys < 0) return fail("open", "/sys", -sys);
+  for (const char* m : kMaskedSys) {
+    int d = openat2_in_root(sys, m, O_PATH | O_DIRECTORY);
+    if (d < 0) continue;
+    rc = mount_on_fd("tmpfs", d, "tmpfs", MS_RDONLY | kNoSuidDevExec, "size=0");
+    ::close(d);
+    if (rc < 0) return fail("mask /sys", m, -rc);
+  }
+  ::close(sys);
+  (void)plan;
+  return 0;
+}
+
+int setup_etc_files(const LaunchPlan& plan, int root_fd, bool writable_root, const Fail& fail) {
+  struct File {
+    const char* scratch;
+    const char* target;
+    const std::string* content;
+  } files[] = {{"/tmp/f/hosts", "etc/hosts", &plan.hosts},
+               {"/tmp/f/hostname", "etc/hostname", &plan.hostname_file},
+               {"/tmp/f/resolv.conf", "etc/resolv.conf", &plan.resolv_conf}};
+  if (::mkdir("/tmp/f", 0755) < 0) return fail("mkdir", "/tmp/f", errno);
+  for (const auto& f : files) {
+    int rc = write_scratch_file(f.scratch, *f.content);
+    if (rc < 0) return fail("write", f.scratch, -rc);
+    // A dangling or absolute symlink (resolv.conf -> /run/...) must not decide where the bind
+    // lands: resolve it inside the root; create the file only when the root is writable.
+    int target = resolve(root_fd, f.target, writable_root ? Create::kFile : Create::kNo);
+    if (target < 0) {
+      if (!writable_root) continue;  // read-only rootfs without such a file: leave it out
+      return fail("create", f.target, -target);
+    }
+    struct stat st;
+    if (::fstat(target, &st) == 0 && S_ISREG(st.st_mode))
+      rc = bind(AT_FDCWD, f.scratch, target, "", false, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+    ::close(target);
+    if (rc < 0) return fail("bind", f.target, -rc);
+  }
+  return 0;
+}
+
+int setup_volumes(const LaunchPlan& plan, int root_fd, const Fail& fail) {
+  for (const auto& v : plan.volumes) {
+    int target = resolve(root_fd, v.target.c_str(), v.is_dir ? Create::kDir : Create::kFile);
+    if (target < 0) return fail("create volume mount point", v.target.c_str(), -target);
+    std::uint64_t attrs = MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID;
+    if (v.read_only) attrs |= MOUNT_ATTR_RDONLY;
+    int rc = bind(v.source_fd, "", target, "", true, attrs);
+    ::close(target);
+    if (rc < 0) return fail("bind volume onto", v.target.c_str(), -rc);
+  }
+  return 0;
+}
+
+}  // namespace
+
+void child_fail_msg(ChildMsg* msg, const char* what, const char* path, int err) {
+  msg->kind = ChildMsg::kSetupFailed;
+  msg->code = 125;
+  msg->value = err;
+  snprintf(msg->text, sizeof msg->text, "%s %s: %s", what, path, strerror(err));
+}
+
+int setup_rootfs(LaunchPlan& plan, ChildMsg* msg, bool* used_overlay) {
+  Fail fail{msg};
+  const ProcessSpec& spec = *plan.spec;
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0)
+    return fail("make private", "/", errno);
+  // Opened here, not in the parent: only mounts of our own namespace can be cloned or stacked.
+  plan.rootfs_fd = ::open(spec.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (plan.rootfs_fd < 0) return fail("open rootfs", spec.rootfs.c_str(), errno);
+  for (auto& v : plan.volumes) {
+    v.source_fd = ::open(v.source.c_str(), O_PATH | O_CLOEXEC);
+    if (v.source_fd < 0) return fail("open volume", v.source.c_str(), errno);
+  }
+  if (::mount("cgprof", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") < 0)
+    return fail("mount scratch tmpfs on", "/tmp (private mount namespace)", errno);
+  for (const char* d : {"/tmp/u", "/tmp/w", "/tmp/r"})
+    if (::mkdir(d, 0755) < 0) return fail("mkdir", d, errno);
+
+  char lower[64];
+  snprintf(lower, sizeof lower, "/proc/self/fd/%d", plan.rootfs_fd);
+  *used_overlay = false;
+  if (spec.rootfs_mode == RootfsMode::kOverlay) {
+    char opts[160];
+    snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=/tmp/u,workdir=/tmp/w", lower);
+    *used_overlay = ::mount("overlay", "/tmp/r", "overlay", MS_NODEV, opts) == 0;
+    if (!*used_overlay) msg->notice |= 1;
+  }
+  if (!*used_overlay) {
+    // Read-only from the first instant, so creating a missing mount point cannot touch the
+    // user's rootfs (it fails with EROFS and is reported instead).
+    int rc =
+        bind(plan.rootfs_fd, "", AT_FDCWD, "/tmp/r", true, MOUNT_ATTR_NODEV | MOUNT_ATTR_RDONLY);
+    if (rc < 0) return fail("bind rootfs", spec.rootfs.c_str(), -rc);
+  }
+  int root = ::open("/tmp/r", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) return fail("open new root", "/tmp/r", errno);
+
+  int rc;
+  if (setup_proc(root, fail) < 0 || setup_dev(root, fail) < 0 || setup_sys(plan, root, fail) < 0)
+    return -1;
+  rc =
+      mount_in_root(root, "tmp", Create::kDir, "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+  if (rc < 0) return fail("mount tmpfs on", "/tmp", -rc);
+  if (!*used_overlay) {
+    // Read-only rootfs: give the usual scratch places a tmpfs when they exist.
+    for (const char* d : {"run", "var/tmp"})
+      mount_in_root(root, d, Create::kNo, "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+  }
+  if (setup_etc_files(plan, root, *used_overlay, fail) < 0) return -1;
+  if (setup_volumes(plan, root, fail) < 0) return -1;
+
+  if (::fchdir(root) < 0) return fail("chdir", "/tmp/r", errno);
+  ::close(root);
+  if (::syscall(SYS_pivot_root, ".", ".") < 0) return fail("pivot_root", "/tmp/r", errno);
+  if (::umount2(".", MNT_DETACH) < 0) return fail("detach old root", "/", errno);
+  if (::chdir("/") < 0) return fail("chdir", "/", errno);
+  return 0;
+}
+
+}  // namespace cgprof::sandbox
