@@ -44,7 +44,8 @@ def parse_help(text):
         if not m:
             continue
         head = m.group(1)
-        if section == "Options" and head.startswith("-"):
+        # "Options" and every option group (CLI11 prints a group under its own heading).
+        if section not in ("Subcommands", "Positionals") and head.startswith("-"):
             names = head.split(" ")[0].split(",")
             options.append([n for n in names if n.startswith("-")])
         elif section == "Subcommands":
