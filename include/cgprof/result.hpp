@@ -125,8 +125,12 @@ struct RunResult {
   SamplerStats sampler;
 };
 
-// Fills cgprof_version, started_at (now) and host.
+// Fills cgprof_version, run_id, started_at (now) and host.
 RunResult new_run_result();
+// "20261124-103000-ab12": UTC time plus 16 random bits; sortable, fit for a directory name.
+std::string new_run_id();
+// "2026-11-24T10:30:00.123Z"
+std::string utc_timestamp_now();
 
 // run.json into `dir` (created if missing), written atomically (temp file + rename).
 void write_run_json(const RunResult& r, const std::string& dir);

@@ -1,0 +1,145 @@
+// Start/end snapshots of a cgroup's counters, host information, and new run metadata.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <random>
+
+#include "cgprof/error.hpp"
+#include "cgprof/result.hpp"
+#include "cgprof/sys.hpp"
+#include "cgprof_config.h"
+
+namespace cgprof {
+namespace {
+
+// Whole file, or nullopt if it does not exist or cannot be read (controller not enabled).
+std::optional<std::string> try_read(int dirfd, const char* name) {
+  int fd = ::openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  UniqueFd owned(fd);
+  try {
+    return pread_all(fd);
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+}
+
+std::optional<uint64_t> try_value(int dirfd, const char* name) {
+  auto text = try_read(dirfd, name);
+  uint64_t v = 0;
+  if (!text || !parse_single_value(text->data(), text->size(), &v)) return std::nullopt;
+  return v;
+}
+
+uint64_t monotonic_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+}  // namespace
+
+CounterSnapshot read_counters(int cgroup_dirfd, pid_t net_pid) {
+  struct stat st;
+  if (::fstat(cgroup_dirfd, &st) != 0) throw_errno("fstat", "cgroup directory");
+  if (!S_ISDIR(st.st_mode)) throw Error("read_counters: the cgroup fd is not a directory");
+  CounterSnapshot s;
+  s.t_ns = monotonic_ns();
+  if (auto t = try_read(cgroup_dirfd, "cpu.stat")) {
+    s.has_cpu = parse_cpu_stat(t->data(), t->size(), &s.cpu) || (s.cpu.present & 1);
+  }
+  if (auto t = try_read(cgroup_dirfd, "memory.stat")) {
+    s.has_memory_stat = parse_memory_stat(t->data(), t->size(), &s.memory) || s.memory.present;
+  }
+  if (auto t = try_read(cgroup_dirfd, "memory.events")) {
+    s.has_memory_events = parse_memory_events(t->data(), t->size(), &s.events) || s.events.present;
+  }
+  if (auto t = try_read(cgroup_dirfd, "io.stat")) {
+    s.has_io = parse_io_stat(t->data(), t->size(), &s.io);
+  }
+  auto cpu_p = try_read(cgroup_dirfd, "cpu.pressure");
+  auto mem_p = try_read(cgroup_dirfd, "memory.pressure");
+  auto io_p = try_read(cgroup_dirfd, "io.pressure");
+  if (cpu_p && mem_p && io_p) {
+    bool a = parse_pressure(cpu_p->data(), cpu_p->size(), &s.cpu_pressure);
+    bool b = parse_pressure(mem_p->data(), mem_p->size(), &s.memory_pressure);
+    bool c = parse_pressure(io_p->data(), io_p->size(), &s.io_pressure);
+    s.has_psi = a && b && c;
+  }
+  s.memory_current = try_value(cgroup_dirfd, "memory.current");
+  s.memory_peak = try_value(cgroup_dirfd, "memory.peak");
+  s.pids_current = try_value(cgroup_dirfd, "pids.current");
+  s.pids_peak = try_value(cgroup_dirfd, "pids.peak");
+  if (net_pid > 0) {
+    std::string path = "/proc/" + std::to_string(net_pid) + "/net/dev";
+    if (auto t = try_read(AT_FDCWD, path.c_str())) {
+      s.has_net = parse_net_dev(t->data(), t->size(), &s.net);
+    }
+  }
+  return s;
+}
+
+HostInfo read_host_info() {
+  HostInfo h;
+  utsname u;
+  if (::uname(&u) == 0) {
+    h.kernel = u.release;
+    h.hostname = u.nodename;
+  }
+  long n = ::sysconf(_SC_NPROCESSORS_ONLN);
+  h.cores = n > 0 ? static_cast<unsigned>(n) : 0;
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(cpuinfo, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      size_t colon = line.find(':');
+      if (colon != std::string::npos) {
+        size_t b = line.find_first_not_of(" \t", colon + 1);
+        h.cpu_model = b == std::string::npos ? "" : line.substr(b);
+      }
+      break;
+    }
+  }
+  return h;
+}
+
+std::string new_run_id() {
+  time_t now = ::time(nullptr);
+  tm utc;
+  gmtime_r(&now, &utc);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &utc);
+  std::random_device rd;
+  char suffix[8];
+  std::snprintf(suffix, sizeof suffix, "%04x", static_cast<unsigned>(rd() & 0xffff));
+  return std::string(stamp) + "-" + suffix;
+}
+
+std::string utc_timestamp_now() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  tm utc;
+  gmtime_r(&ts.tv_sec, &utc);
+  char buf[48];
+  size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &utc);
+  std::snprintf(buf + n, sizeof buf - n, ".%03ldZ", ts.tv_nsec / 1000000);
+  return buf;
+}
+
+RunResult new_run_result() {
+  RunResult r;
+  r.cgprof_version = CGPROF_VERSION;
+  r.run_id = new_run_id();
+  r.started_at = utc_timestamp_now();
+  r.host = read_host_info();
+  return r;
+}
+
+}  // namespace cgprof

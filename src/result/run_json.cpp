@@ -1,0 +1,451 @@
+// run.json: writer and reader (schema in docs/run-json.md).
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "cgprof/error.hpp"
+#include "cgprof/result.hpp"
+#include "cgprof/sys.hpp"
+
+namespace cgprof {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+Json opt(const std::optional<double>& v) {
+  return v ? Json(*v) : Json(nullptr);
+}
+Json opt(const std::optional<int>& v) {
+  return v ? Json(*v) : Json(nullptr);
+}
+// JSON has no NaN/inf; a division by a zero wall time must not make the file unreadable.
+double finite(double v) {
+  return std::isfinite(v) ? v : 0.0;
+}
+
+Json pressure_json(const PressureTotals& p) {
+  return Json{{"some_seconds", finite(p.some_seconds)}, {"full_seconds", finite(p.full_seconds)}};
+}
+
+Json totals_json(const RunTotals& t) {
+  Json cpu{{"user_seconds", finite(t.cpu_user_seconds)},
+           {"system_seconds", finite(t.cpu_system_seconds)},
+           {"total_seconds", finite(t.cpu_total_seconds)},
+           {"avg_cores", finite(t.avg_cores)},
+           {"avg_quota_percent", opt(t.avg_quota_percent)},
+           {"peak_cores_100ms", finite(t.peak_cores_100ms)},
+           {"peak_quota_percent", opt(t.peak_quota_percent)},
+           {"nr_periods", t.nr_periods},
+           {"nr_throttled", t.nr_throttled},
+           {"throttled_seconds", finite(t.throttled_seconds)},
+           {"throttled_percent_of_periods", finite(t.throttled_percent_of_periods)}};
+  const MemoryEvents& e = t.memory_events;
+  Json memory{{"peak_bytes", t.memory_peak_bytes},
+              {"peak_source", t.memory_peak_source},
+              {"avg_bytes", finite(t.memory_avg_bytes)},
+              {"peak_anon_bytes", t.anon_peak_bytes},
+              {"peak_file_bytes", t.file_peak_bytes},
+              {"pgfault", t.pgfault},
+              {"pgmajfault", t.pgmajfault},
+              {"events",
+               {{"low", e.low},
+                {"high", e.high},
+                {"max", e.max},
+                {"oom", e.oom},
+                {"oom_kill", e.oom_kill},
+                {"oom_group_kill", e.oom_group_kill}}}};
+  Json devices = Json::array();
+  for (const IoDeviceTotals& d : t.io_devices) {
+    devices.push_back({{"device", d.device},
+                       {"read_bytes", d.read_bytes},
+                       {"write_bytes", d.write_bytes},
+                       {"read_ops", d.read_ops},
+                       {"write_ops", d.write_ops},
+                       {"discard_bytes", d.discard_bytes},
+                       {"discard_ops", d.discard_ops}});
+  }
+  Json io{{"read_bytes", t.io_read_bytes},
+          {"write_bytes", t.io_write_bytes},
+          {"read_ops", t.io_read_ops},
+          {"write_ops", t.io_write_ops},
+          {"discard_bytes", t.io_discard_bytes},
+          {"discard_ops", t.io_discard_ops},
+          {"devices", devices}};
+  Json net = nullptr;
+  if (t.net_measured) {
+    net = Json{{"rx_bytes", t.net_rx_bytes},       {"tx_bytes", t.net_tx_bytes},
+               {"rx_packets", t.net_rx_packets},   {"tx_packets", t.net_tx_packets},
+               {"lo_rx_bytes", t.net_lo_rx_bytes}, {"lo_tx_bytes", t.net_lo_tx_bytes}};
+  }
+  Json pressure = nullptr;
+  if (t.psi_measured) {
+    pressure = Json{{"cpu", pressure_json(t.cpu_pressure)},
+                    {"memory", pressure_json(t.memory_pressure)},
+                    {"io", pressure_json(t.io_pressure)}};
+  }
+  return Json{{"cpu", cpu},
+              {"memory", memory},
+              {"io", io},
+              {"net", net},
+              {"pids", {{"peak", t.pids_peak}}},
+              {"pressure", pressure}};
+}
+
+Json sampler_json(const SamplerStats& s) {
+  return Json{
+      {"rate_hz", finite(s.rate_hz)},
+      {"groups", format_sample_groups(s.groups)},
+      {"samples", s.samples},
+      {"missed_deadlines", s.missed_deadlines},
+      {"dropped", s.dropped},
+      {"read_errors", s.read_errors},
+      {"write_errors", s.write_errors},
+      {"elapsed_seconds", finite(s.elapsed_seconds)},
+      {"achieved_rate_hz", finite(s.achieved_rate_hz)},
+      {"jitter_ns", {{"p50", s.jitter_p50_ns}, {"p99", s.jitter_p99_ns}, {"max", s.jitter_max_ns}}},
+      {"cpu_seconds", finite(s.cpu_seconds)},
+      {"cpu_ns_per_sample", finite(s.cpu_ns_per_sample)},
+      {"overhead_percent_of_core", finite(s.overhead_percent_of_core)},
+      {"writer_cpu_seconds", finite(s.writer_cpu_seconds)},
+      {"bytes_written", s.bytes_written},
+      {"samples_file", s.samples_file},
+      {"files", s.files},
+      {"absent_files", s.absent_files}};
+}
+
+// Reading: every accessor knows the dotted path of the field, for one clear error line.
+class Reader {
+ public:
+  Reader(const Json& j, std::string path, const std::string& source)
+      : j_(j), path_(std::move(path)), source_(source) {}
+
+  Reader obj(const char* key) const {
+    const Json& v = get(key);
+    if (!v.is_object()) fail(key, "an object");
+    return Reader(v, dotted(key), source_);
+  }
+  bool has(const char* key) const { return j_.contains(key) && !j_.at(key).is_null(); }
+  template <class T>
+  void num(const char* key, T* out) const {
+    if (!j_.contains(key)) return;  // missing: keep the default (older writers)
+    const Json& v = j_.at(key);
+    if constexpr (std::is_floating_point_v<T>) {
+      if (!v.is_number()) fail(key, "a number");
+    } else {
+      if (!v.is_number_integer()) fail(key, "an integer");
+    }
+    *out = v.get<T>();
+  }
+  template <class T>
+  void opt_num(const char* key, std::optional<T>* out) const {
+    if (!has(key)) {
+      out->reset();
+      return;
+    }
+    T v{};
+    num(key, &v);
+    *out = v;
+  }
+  void str(const char* key, std::string* out) const {
+    if (!j_.contains(key)) return;
+    if (!j_.at(key).is_string()) fail(key, "a string");
+    *out = j_.at(key).get<std::string>();
+  }
+  void boolean(const char* key, bool* out) const {
+    if (!j_.contains(key)) return;
+    if (!j_.at(key).is_boolean()) fail(key, "true or false");
+    *out = j_.at(key).get<bool>();
+  }
+  void strings(const char* key, std::vector<std::string>* out) const {
+    if (!j_.contains(key)) return;
+    const Json& v = j_.at(key);
+    if (!v.is_array()) fail(key, "an array of strings");
+    out->clear();
+    for (const Json& e : v) {
+      if (!e.is_string()) fail(key, "an array of strings");
+      out->push_back(e.get<std::string>());
+    }
+  }
+  void string_map(const char* key, std::map<std::string, std::string>* out) const {
+    if (!j_.contains(key)) return;
+    const Json& v = j_.at(key);
+    if (!v.is_object()) fail(key, "an object of strings");
+    out->clear();
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      if (!it.value().is_string()) fail(key, "an object of strings");
+      (*out)[it.key()] = it.value().get<std::string>();
+    }
+  }
+  const Json& json() const { return j_; }
+  Reader child(const Json& v, const std::string& key) const {
+    return Reader(v, dotted(key.c_str()), source_);
+  }
+  [[noreturn]] void fail(const char* key, const char* expected) const {
+    throw Error(source_ + ": field " + dotted(key) + ": expected " + expected);
+  }
+
+ private:
+  const Json& get(const char* key) const {
+    if (!j_.contains(key)) throw Error(source_ + ": field " + dotted(key) + " is missing");
+    return j_.at(key);
+  }
+  std::string dotted(const char* key) const { return path_.empty() ? key : path_ + "." + key; }
+  const Json& j_;
+  std::string path_;
+  const std::string& source_;
+};
+
+PressureTotals read_pressure(const Reader& r) {
+  PressureTotals p;
+  r.num("some_seconds", &p.some_seconds);
+  r.num("full_seconds", &p.full_seconds);
+  return p;
+}
+
+void read_totals(const Reader& r, RunTotals* t) {
+  Reader cpu = r.obj("cpu");
+  cpu.num("user_seconds", &t->cpu_user_seconds);
+  cpu.num("system_seconds", &t->cpu_system_seconds);
+  cpu.num("total_seconds", &t->cpu_total_seconds);
+  cpu.num("avg_cores", &t->avg_cores);
+  cpu.opt_num("avg_quota_percent", &t->avg_quota_percent);
+  cpu.num("peak_cores_100ms", &t->peak_cores_100ms);
+  cpu.opt_num("peak_quota_percent", &t->peak_quota_percent);
+  cpu.num("nr_periods", &t->nr_periods);
+  cpu.num("nr_throttled", &t->nr_throttled);
+  cpu.num("throttled_seconds", &t->throttled_seconds);
+  cpu.num("throttled_percent_of_periods", &t->throttled_percent_of_periods);
+  Reader mem = r.obj("memory");
+  mem.num("peak_bytes", &t->memory_peak_bytes);
+  mem.str("peak_source", &t->memory_peak_source);
+  mem.num("avg_bytes", &t->memory_avg_bytes);
+  mem.num("peak_anon_bytes", &t->anon_peak_bytes);
+  mem.num("peak_file_bytes", &t->file_peak_bytes);
+  mem.num("pgfault", &t->pgfault);
+  mem.num("pgmajfault", &t->pgmajfault);
+  if (mem.has("events")) {
+    Reader ev = mem.obj("events");
+    MemoryEvents& e = t->memory_events;
+    ev.num("low", &e.low);
+    ev.num("high", &e.high);
+    ev.num("max", &e.max);
+    ev.num("oom", &e.oom);
+    ev.num("oom_kill", &e.oom_kill);
+    ev.num("oom_group_kill", &e.oom_group_kill);
+  }
+  Reader io = r.obj("io");
+  io.num("read_bytes", &t->io_read_bytes);
+  io.num("write_bytes", &t->io_write_bytes);
+  io.num("read_ops", &t->io_read_ops);
+  io.num("write_ops", &t->io_write_ops);
+  io.num("discard_bytes", &t->io_discard_bytes);
+  io.num("discard_ops", &t->io_discard_ops);
+  if (io.has("devices")) {
+    const Json& devs = io.json().at("devices");
+    if (!devs.is_array()) io.fail("devices", "an array");
+    for (size_t i = 0; i < devs.size(); ++i) {
+      if (!devs[i].is_object()) io.fail("devices", "an array of objects");
+      Reader d = io.child(devs[i], "devices[" + std::to_string(i) + "]");
+      IoDeviceTotals out;
+      d.str("device", &out.device);
+      d.num("read_bytes", &out.read_bytes);
+      d.num("write_bytes", &out.write_bytes);
+      d.num("read_ops", &out.read_ops);
+      d.num("write_ops", &out.write_ops);
+      d.num("discard_bytes", &out.discard_bytes);
+      d.num("discard_ops", &out.discard_ops);
+      t->io_devices.push_back(out);
+    }
+  }
+  t->net_measured = r.has("net");
+  if (t->net_measured) {
+    Reader net = r.obj("net");
+    net.num("rx_bytes", &t->net_rx_bytes);
+    net.num("tx_bytes", &t->net_tx_bytes);
+    net.num("rx_packets", &t->net_rx_packets);
+    net.num("tx_packets", &t->net_tx_packets);
+    net.num("lo_rx_bytes", &t->net_lo_rx_bytes);
+    net.num("lo_tx_bytes", &t->net_lo_tx_bytes);
+  }
+  if (r.has("pids")) r.obj("pids").num("peak", &t->pids_peak);
+  t->psi_measured = r.has("pressure");
+  if (t->psi_measured) {
+    Reader p = r.obj("pressure");
+    t->cpu_pressure = read_pressure(p.obj("cpu"));
+    t->memory_pressure = read_pressure(p.obj("memory"));
+    t->io_pressure = read_pressure(p.obj("io"));
+  }
+}
+
+void read_sampler(const Reader& r, SamplerStats* s) {
+  r.num("rate_hz", &s->rate_hz);
+  std::string groups;
+  r.str("groups", &groups);
+  if (!groups.empty()) {
+    try {
+      s->groups = parse_sample_groups(groups);
+    } catch (const Error&) {
+      r.fail("groups", "a list of cpu, memory, io, pids, psi, net");
+    }
+  }
+  r.num("samples", &s->samples);
+  r.num("missed_deadlines", &s->missed_deadlines);
+  r.num("dropped", &s->dropped);
+  r.num("read_errors", &s->read_errors);
+  r.num("write_errors", &s->write_errors);
+  r.num("elapsed_seconds", &s->elapsed_seconds);
+  r.num("achieved_rate_hz", &s->achieved_rate_hz);
+  if (r.has("jitter_ns")) {
+    Reader j = r.obj("jitter_ns");
+    j.num("p50", &s->jitter_p50_ns);
+    j.num("p99", &s->jitter_p99_ns);
+    j.num("max", &s->jitter_max_ns);
+  }
+  r.num("cpu_seconds", &s->cpu_seconds);
+  r.num("cpu_ns_per_sample", &s->cpu_ns_per_sample);
+  r.num("overhead_percent_of_core", &s->overhead_percent_of_core);
+  r.num("writer_cpu_seconds", &s->writer_cpu_seconds);
+  r.num("bytes_written", &s->bytes_written);
+  r.str("samples_file", &s->samples_file);
+  r.strings("files", &s->files);
+  r.strings("absent_files", &s->absent_files);
+}
+
+}  // namespace
+
+std::string run_result_to_json(const RunResult& r) {
+  Json j{{"schema", r.schema.empty() ? kRunSchema : r.schema},
+         {"cgprof_version", r.cgprof_version},
+         {"run_id", r.run_id},
+         {"started_at", r.started_at},
+         {"labels", r.labels},
+         {"host",
+          {{"kernel", r.host.kernel},
+           {"cpu_model", r.host.cpu_model},
+           {"cores", r.host.cores},
+           {"hostname", r.host.hostname}}},
+         {"device",
+          {{"name", r.device_name},
+           {"source", r.device_source},
+           {"quota_cores", opt(r.quota_cores)},
+           {"limits_written", r.limits_written}}},
+         {"workload",
+          {{"rootfs", r.rootfs},
+           {"image", r.image},
+           {"image_digest", r.image_digest},
+           {"command", r.command}}},
+         {"exit",
+          {{"status", r.exit.status},
+           {"exit_code", opt(r.exit.exit_code)},
+           {"signal", opt(r.exit.signal)},
+           {"oom_killed", r.exit.oom_killed},
+           {"interrupted", r.exit.interrupted},
+           {"error", r.exit.error}}},
+         {"wall_seconds", finite(r.wall_seconds)},
+         {"totals", totals_json(r.totals)},
+         {"sampler", sampler_json(r.sampler)}};
+  return j.dump(2) + "\n";
+}
+
+RunResult run_result_from_json(const std::string& text, const std::string& source_name) {
+  Json j;
+  try {
+    j = Json::parse(text);
+  } catch (const Json::parse_error& e) {
+    throw Error(source_name + ": not valid JSON (" + e.what() + ")");
+  }
+  if (!j.is_object()) throw Error(source_name + ": expected a JSON object (a cgprof run.json)");
+  Reader r(j, "", source_name);
+  RunResult out;
+  if (!j.contains("schema") || !j["schema"].is_string()) {
+    throw Error(source_name + ": no \"schema\" field; not a cgprof run.json");
+  }
+  out.schema = j["schema"].get<std::string>();
+  if (out.schema != kRunSchema) {
+    throw Error(source_name + ": schema \"" + out.schema +
+                "\" is not supported (this cgprof reads " + kRunSchema +
+                "); use the cgprof version that wrote it");
+  }
+  r.str("cgprof_version", &out.cgprof_version);
+  r.str("run_id", &out.run_id);
+  r.str("started_at", &out.started_at);
+  r.string_map("labels", &out.labels);
+  if (r.has("host")) {
+    Reader h = r.obj("host");
+    h.str("kernel", &out.host.kernel);
+    h.str("cpu_model", &out.host.cpu_model);
+    h.num("cores", &out.host.cores);
+    h.str("hostname", &out.host.hostname);
+  }
+  if (r.has("device")) {
+    Reader d = r.obj("device");
+    d.str("name", &out.device_name);
+    d.str("source", &out.device_source);
+    d.opt_num("quota_cores", &out.quota_cores);
+    d.string_map("limits_written", &out.limits_written);
+  }
+  if (r.has("workload")) {
+    Reader w = r.obj("workload");
+    w.str("rootfs", &out.rootfs);
+    w.str("image", &out.image);
+    w.str("image_digest", &out.image_digest);
+    w.strings("command", &out.command);
+  }
+  Reader e = r.obj("exit");
+  e.num("status", &out.exit.status);
+  e.opt_num("exit_code", &out.exit.exit_code);
+  e.opt_num("signal", &out.exit.signal);
+  e.boolean("oom_killed", &out.exit.oom_killed);
+  e.boolean("interrupted", &out.exit.interrupted);
+  e.str("error", &out.exit.error);
+  r.num("wall_seconds", &out.wall_seconds);
+  read_totals(r.obj("totals"), &out.totals);
+  if (r.has("sampler")) read_sampler(r.obj("sampler"), &out.sampler);
+  return out;
+}
+
+void write_run_json(const RunResult& r, const std::string& dir) {
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) throw_errno("mkdir", dir);
+  std::string text = run_result_to_json(r);
+  std::string tmp = dir + "/.run.json.tmp";
+  std::string final_path = dir + "/run.json";
+  {
+    UniqueFd fd = open_at(AT_FDCWD, tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    size_t done = 0;
+    while (done < text.size()) {
+      ssize_t n = ::write(fd.get(), text.data() + done, text.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        int err = errno;
+        ::unlink(tmp.c_str());
+        throw Error::from_errno("write", tmp, err);
+      }
+      done += static_cast<size_t>(n);
+    }
+  }
+  if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    throw Error::from_errno("rename", final_path, err);
+  }
+}
+
+RunResult load_run_result(const std::string& dir_or_file) {
+  struct stat st;
+  std::string path = dir_or_file;
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) path += "/run.json";
+  std::string text;
+  try {
+    text = read_file(path);
+  } catch (Error& e) {
+    e.context("loading run result (a cgprof result directory or its run.json)");
+    throw;
+  }
+  return run_result_from_json(text, path);
+}
+
+}  // namespace cgprof

@@ -1,0 +1,165 @@
+// The terminal summary at the end of a run and the one-line live status during it.
+#include <cinttypes>
+#include <cstdio>
+#include <sstream>
+
+#include "cgprof/result.hpp"
+#include "cgprof/units.hpp"
+
+namespace cgprof {
+namespace {
+
+std::string fmt(const char* f, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
+// "12.3 s", "450 ms", "80 us": seconds in the unit a human reads fastest.
+std::string seconds(double s) {
+  if (s == 0) return "0 s";
+  if (s >= 1) return fmt("%.2f s", s);
+  if (s >= 1e-3) return fmt("%.1f ms", s * 1e3);
+  return fmt("%.1f us", s * 1e6);
+}
+
+std::string nanos(uint64_t ns) {
+  return seconds(static_cast<double>(ns) / 1e9);
+}
+
+std::string count(uint64_t v) {
+  return std::to_string(v);
+}
+
+std::string size(double bytes) {
+  return format_size(static_cast<uint64_t>(bytes < 0 ? 0 : bytes));
+}
+
+class Table {
+ public:
+  void row(const std::string& label, const std::string& value) { rows_.push_back({label, value}); }
+  std::string str() const {
+    size_t w = 0;
+    for (const auto& r : rows_) w = std::max(w, r.first.size());
+    std::string out;
+    for (const auto& r : rows_) {
+      out += "  " + r.first + std::string(w - r.first.size() + 2, ' ') + r.second + "\n";
+    }
+    return out;
+  }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> rows_;
+};
+
+std::string exit_text(const ExitInfo& e) {
+  std::string s;
+  if (e.signal) {
+    s = "killed by signal " + std::to_string(*e.signal);
+  } else if (e.exit_code) {
+    s = "exited " + std::to_string(*e.exit_code);
+  } else {
+    s = "status " + std::to_string(e.status);
+  }
+  s += " (status " + std::to_string(e.status) + ")";
+  if (e.oom_killed) s += ", OOM-killed";
+  if (e.interrupted) s += ", interrupted";
+  if (!e.error.empty()) s += ", cgprof error: " + e.error;
+  return s;
+}
+
+}  // namespace
+
+std::string format_summary(const RunResult& r) {
+  const RunTotals& t = r.totals;
+  Table tab;
+  std::string cmd;
+  for (const auto& a : r.command) cmd += (cmd.empty() ? "" : " ") + a;
+  tab.row("run", r.run_id + (cmd.empty() ? "" : "  " + cmd));
+  std::string dev = r.device_name.empty() ? "(no profile)" : r.device_name;
+  if (r.quota_cores) dev += fmt(", quota %.2f cores", *r.quota_cores);
+  auto mem_limit = r.limits_written.find("memory.max");
+  if (mem_limit != r.limits_written.end() && mem_limit->second != "max") {
+    uint64_t v = 0;
+    const std::string& s = mem_limit->second;
+    if (parse_u64(s.data(), s.data() + s.size(), &v)) dev += ", memory " + format_size(v);
+  }
+  tab.row("device", dev);
+  tab.row("exit", exit_text(r.exit));
+  tab.row("wall time", seconds(r.wall_seconds));
+  std::string cpu = seconds(t.cpu_total_seconds) + " (user " + seconds(t.cpu_user_seconds) +
+                    ", system " + seconds(t.cpu_system_seconds) + ")";
+  tab.row("CPU time", cpu);
+  std::string util = fmt("avg %.2f cores", t.avg_cores);
+  if (t.avg_quota_percent) util += fmt(" (%.0f%% of quota)", *t.avg_quota_percent);
+  util += fmt(", peak %.2f cores", t.peak_cores_100ms);
+  if (t.peak_quota_percent) util += fmt(" (%.0f%%)", *t.peak_quota_percent);
+  util += " over 100 ms";
+  tab.row("CPU use", util);
+  if (t.nr_periods > 0) {
+    tab.row("throttled", count(t.nr_throttled) + " of " + count(t.nr_periods) + " periods" +
+                             fmt(" (%.1f%%), ", t.throttled_percent_of_periods) +
+                             seconds(t.throttled_seconds));
+  }
+  tab.row("memory", "peak " + format_size(t.memory_peak_bytes) + " (" + t.memory_peak_source +
+                        "), avg " + size(t.memory_avg_bytes) + ", anon peak " +
+                        format_size(t.anon_peak_bytes) + ", file peak " +
+                        format_size(t.file_peak_bytes));
+  const MemoryEvents& e = t.memory_events;
+  if (e.oom_kill || e.oom || e.max || e.high) {
+    tab.row("memory events", "oom_kill " + count(e.oom_kill) + ", oom " + count(e.oom) + ", max " +
+                                 count(e.max) + ", high " + count(e.high));
+  }
+  tab.row("page faults", count(t.pgfault) + " (" + count(t.pgmajfault) + " major)");
+  tab.row("I/O", "read " + format_size(t.io_read_bytes) + " (" + count(t.io_read_ops) +
+                     " ops), write " + format_size(t.io_write_bytes) + " (" +
+                     count(t.io_write_ops) + " ops)");
+  if (t.net_measured) {
+    tab.row("network", "rx " + format_size(t.net_rx_bytes) + ", tx " + format_size(t.net_tx_bytes) +
+                           " (lo rx " + format_size(t.net_lo_rx_bytes) + ")");
+  }
+  tab.row("pids", "peak " + count(t.pids_peak));
+  if (t.psi_measured) {
+    tab.row("stalled (some)", "cpu " + seconds(t.cpu_pressure.some_seconds) + ", memory " +
+                                  seconds(t.memory_pressure.some_seconds) + ", io " +
+                                  seconds(t.io_pressure.some_seconds));
+  }
+  const SamplerStats& s = r.sampler;
+  if (s.samples > 0) {
+    tab.row("sampler", count(s.samples) + fmt(" samples at %.0f Hz", s.achieved_rate_hz) +
+                           fmt(" (set %.0f), ", s.rate_hz) + count(s.missed_deadlines) +
+                           " missed, " + count(s.dropped) + " dropped");
+    tab.row("sampler cost",
+            fmt("%.2f us CPU/sample", s.cpu_ns_per_sample / 1e3) +
+                fmt(" (%.2f%% of a core), jitter p50 ", s.overhead_percent_of_core) +
+                nanos(s.jitter_p50_ns) + " p99 " + nanos(s.jitter_p99_ns) + " max " +
+                nanos(s.jitter_max_ns));
+  }
+  return tab.str();
+}
+
+std::string format_live_status(const Sample& prev, const Sample& cur,
+                               std::optional<double> quota_cores, double elapsed_seconds) {
+  std::string out = fmt("%7.1fs", elapsed_seconds);
+  double dt = cur.t_ns > prev.t_ns ? (cur.t_ns - prev.t_ns) / 1e9 : 0;
+  auto rate = [&](uint64_t a, uint64_t b) { return dt > 0 && b >= a ? (b - a) / dt : 0.0; };
+  if (cur.valid & kFileCpuStat) {
+    double cores = rate(prev.cpu_usage_usec, cur.cpu_usage_usec) / 1e6;
+    out += fmt("  cpu %5.2f cores", cores);
+    if (quota_cores && *quota_cores > 0) out += fmt(" (%3.0f%%)", cores / *quota_cores * 100);
+    if (cur.cpu_nr_throttled > prev.cpu_nr_throttled) out += " throttled";
+  }
+  if (cur.valid & kFileMemoryCurrent) out += "  mem " + format_size(cur.memory_current);
+  if (cur.valid & kFileIoStat) {
+    out += "  io r " + size(rate(prev.io_rbytes, cur.io_rbytes)) + "/s w " +
+           size(rate(prev.io_wbytes, cur.io_wbytes)) + "/s";
+  }
+  if (cur.valid & kFileNetDev) {
+    out += "  net rx " + size(rate(prev.net_rx_bytes, cur.net_rx_bytes)) + "/s";
+  }
+  if (cur.valid & kFilePidsCurrent) out += "  pids " + std::to_string(cur.pids_current);
+  if (cur.memory_events_oom_kill > 0) out += "  OOM-KILL";
+  return out;
+}
+
+}  // namespace cgprof
