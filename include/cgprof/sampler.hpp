@@ -177,6 +177,8 @@ class Sampler {
   SamplerStats stop();
   // The most recent sample (t_ns == 0 before the first one). Safe from any thread.
   Sample latest() const;
+  // Samples taken so far (for progress displays and tests). Safe from any thread.
+  uint64_t samples_taken() const;
 
   struct Impl;
 

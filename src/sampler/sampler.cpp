@@ -69,6 +69,7 @@ struct Sampler::Impl {
   std::atomic<uint64_t> latest_words[kSampleFieldCount] = {};
 
   std::atomic<bool> stop_sampling{false};
+  std::atomic<uint64_t> taken{0};
   std::atomic<bool> sampling_done{false};
   std::thread sampling_thread, writer_thread;
   bool running = false;
@@ -101,10 +102,12 @@ struct Sampler::Impl {
     uint64_t h = 0;
     uint64_t tail_cache = 0;
     const size_t capacity = mask + 1;
-    while (!stop_sampling.load(std::memory_order_relaxed)) {
+    // Always at least one sample, even if stop() comes before this thread first runs.
+    while (true) {
       uint64_t now = now_ns(CLOCK_MONOTONIC);
       if (now < next) {
         if (next - now > kMaxSleepSliceNs) {
+          if (samples > 0 && stop_sampling.load(std::memory_order_relaxed)) break;
           sleep_until(now + kMaxSleepSliceNs);
           continue;
         }
@@ -121,6 +124,7 @@ struct Sampler::Impl {
       s.t_ns = now;
       read_errors += collector.collect(&s);
       ++samples;
+      taken.store(samples, std::memory_order_relaxed);
       if (prev_t != 0) {
         uint64_t interval = now - prev_t;
         jitter.add(interval > period_ns ? interval - period_ns : period_ns - interval);
@@ -136,6 +140,7 @@ struct Sampler::Impl {
       }
       publish_latest(s);
       next += period_ns;
+      if (stop_sampling.load(std::memory_order_relaxed)) break;
     }
     end_ns = now_ns(CLOCK_MONOTONIC);
     cpu_ns = now_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0;
@@ -291,6 +296,10 @@ Sample Sampler::latest() const {
     std::atomic_thread_fence(std::memory_order_acquire);
     if (im.latest_seq.load(std::memory_order_relaxed) == s1) return s;
   }
+}
+
+uint64_t Sampler::samples_taken() const {
+  return impl_->taken.load(std::memory_order_relaxed);
 }
 
 Sample sample_once(int cgroup_dirfd, unsigned groups, pid_t net_pid) {

@@ -23,6 +23,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Waits for the sampler to have taken `n` more samples (no time limit: a slow host only makes
+// the test slower, never wrong; meson's timeout catches a sampler that stopped).
+void wait_samples(const Sampler& s, uint64_t n) {
+  uint64_t target = s.samples_taken() + n;
+  while (s.samples_taken() < target) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+}
+
 class FixtureCgroup : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -101,7 +108,7 @@ TEST_F(FixtureCgroup, RecordsSamplesAndTheFileReadsBackIdentically) {
   c.output_dir = out_.string();
   Sampler sampler(dirfd_.get(), c);
   sampler.start();
-  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  wait_samples(sampler, 100);
   // Change a counter mid-run: later samples must see it.
   write("cpu.stat.new", "usage_usec 9999999\nuser_usec 1\nsystem_usec 2\n");
   fs::rename(cg_ / "cpu.stat.new", cg_ / "cpu.stat");  // new inode: the open fd keeps the old
@@ -109,7 +116,7 @@ TEST_F(FixtureCgroup, RecordsSamplesAndTheFileReadsBackIdentically) {
     std::ofstream f(cg_ / "pids.current", std::ios::in | std::ios::out);
     f << "7\n";  // same inode, rewritten in place
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  wait_samples(sampler, 100);
   Sample live = sampler.latest();
   SamplerStats st = sampler.stop();
 
@@ -158,6 +165,17 @@ TEST_F(FixtureCgroup, RecordsSamplesAndTheFileReadsBackIdentically) {
   EXPECT_DOUBLE_EQ(again.memory_avg_bytes, st.summary.memory_avg_bytes);
 }
 
+TEST_F(FixtureCgroup, StopRightAfterStartStillTakesOneSample) {
+  SamplerConfig c;
+  c.rate_hz = 1;  // the next deadline is a second away
+  c.output_dir = out_.string();
+  Sampler sampler(dirfd_.get(), c);
+  sampler.start();
+  SamplerStats st = sampler.stop();
+  EXPECT_EQ(st.samples, 1u);
+  EXPECT_EQ(read_samples(AT_FDCWD, (out_ / "samples.bin").string()).size(), 1u);
+}
+
 TEST_F(FixtureCgroup, FullRingDropsAndCounts) {
   // A ring of 2 and a writer that polls every 10 ms: at 20 kHz some samples must drop.
   SamplerConfig c;
@@ -166,7 +184,7 @@ TEST_F(FixtureCgroup, FullRingDropsAndCounts) {
   c.groups = kSamplePids;
   Sampler sampler(dirfd_.get(), c);
   sampler.start();
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  wait_samples(sampler, 2000);
   SamplerStats st = sampler.stop();
   EXPECT_GT(st.dropped, 0u);
   EXPECT_EQ(st.summary.samples + st.dropped, st.samples);
@@ -179,7 +197,7 @@ TEST_F(FixtureCgroup, CsvHasHeaderAndOneLinePerSample) {
   {
     Sampler sampler(dirfd_.get(), c);
     sampler.start();
-    std::this_thread::sleep_for(std::chrono::milliseconds(60));
+    wait_samples(sampler, 20);
   }  // destructor stops
   auto samples = read_samples(AT_FDCWD, (out_ / "samples.bin").string());
   ASSERT_FALSE(samples.empty());
@@ -222,7 +240,7 @@ TEST_F(FixtureCgroup, ReaderRejectsForeignAndTruncatedFiles) {
   {
     Sampler sampler(dirfd_.get(), c);
     sampler.start();
-    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    wait_samples(sampler, 5);
     sampler.stop();
   }
   fs::path bin = out_ / "samples.bin";
