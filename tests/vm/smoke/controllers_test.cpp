@@ -2,6 +2,8 @@
 // child cgroup can be created, limited, populated and removed.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 
 #include <cstdlib>
@@ -81,6 +83,20 @@ TEST(VmCgroupV2, MemoryMaxIsEnforcedByTheOomKiller) {
   EXPECT_EQ(WTERMSIG(status), SIGKILL);
   auto events = read_file(cg.file("memory.events"));
   EXPECT_NE(events.find("oom_kill 1"), std::string::npos) << events;
+}
+
+// The harness's scratch disk is a real block device the io controller accepts limits for, so io
+// tests have something 9p and tmpfs cannot give them.
+TEST(VmCgroupV2, IoMaxAcceptsTheScratchDisk) {
+  const char* dev = std::getenv("CGPROF_VM_SCRATCH_DEV");
+  ASSERT_NE(dev, nullptr) << "no scratch disk (VM_SCRATCH_MB=0?)";
+  struct stat st {};
+  ASSERT_EQ(::stat(dev, &st), 0) << dev;
+  ASSERT_TRUE(S_ISBLK(st.st_mode)) << dev;
+  std::string majmin = std::to_string(major(st.st_rdev)) + ":" + std::to_string(minor(st.st_rdev));
+  ScopedCgroup cg(std::string(kCgroupRoot) + "/vm-smoke-io-" + std::to_string(::getpid()));
+  write_file_at(AT_FDCWD, cg.file("io.max"), majmin + " rbps=1048576 wiops=100");
+  EXPECT_EQ(read_file(cg.file("io.max")), majmin + " rbps=1048576 wbps=max riops=max wiops=100\n");
 }
 
 }  // namespace
