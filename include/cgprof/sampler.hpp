@@ -186,6 +186,9 @@ class Sampler {
   std::unique_ptr<Impl> impl_;
 };
 
+// mkdir -p DIR (mode 0755); throws Error naming the first component that could not be made.
+void make_directories(const std::string& dir);
+
 // Takes one sample right now with the same code as the sampling thread (for snapshots and
 // tests). Files are opened and closed on each call.
 Sample sample_once(int cgroup_dirfd, unsigned groups = kSampleAll, pid_t net_pid = -1);

@@ -409,7 +409,7 @@ RunResult run_result_from_json(const std::string& text, const std::string& sourc
 }
 
 void write_run_json(const RunResult& r, const std::string& dir) {
-  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) throw_errno("mkdir", dir);
+  make_directories(dir);
   std::string text = run_result_to_json(r);
   std::string tmp = dir + "/.run.json.tmp";
   std::string final_path = dir + "/run.json";

@@ -222,7 +222,7 @@ Sampler::Sampler(int cgroup_dirfd, SamplerConfig config) {
 
   if (!im.config.output_dir.empty()) {
     const std::string& dir = im.config.output_dir;
-    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) throw_errno("mkdir", dir);
+    make_directories(dir);
     std::string path = dir + "/samples.bin";
     im.out_fd = open_at(AT_FDCWD, path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
   }

@@ -3,6 +3,7 @@
 #include "samples_file.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -131,6 +132,22 @@ SamplesReader::SamplesReader(int dirfd, const std::string& path) : path_(path) {
 
 bool SamplesReader::next(Sample* out) {
   return std::fread(out, sizeof(Sample), 1, file_.get()) == 1;
+}
+
+void make_directories(const std::string& dir) {
+  std::string path;
+  size_t pos = 0;
+  while (pos <= dir.size()) {
+    size_t slash = dir.find('/', pos);
+    if (slash == std::string::npos) slash = dir.size();
+    path = dir.substr(0, slash);
+    pos = slash + 1;
+    if (path.empty() || path == "." || path == "..") continue;
+    if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) throw_errno("mkdir", path);
+  }
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0) throw_errno("stat", dir);
+  if (!S_ISDIR(st.st_mode)) throw Error(dir + ": exists and is not a directory");
 }
 
 std::vector<Sample> read_samples(int dirfd, const std::string& path) {

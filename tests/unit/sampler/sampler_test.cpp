@@ -176,6 +176,24 @@ TEST_F(FixtureCgroup, StopRightAfterStartStillTakesOneSample) {
   EXPECT_EQ(read_samples(AT_FDCWD, (out_ / "samples.bin").string()).size(), 1u);
 }
 
+TEST_F(FixtureCgroup, OutputDirectoryIsCreatedWithParents) {
+  SamplerConfig c;
+  c.output_dir = (root_ / "results" / "run-1").string();
+  {
+    Sampler sampler(dirfd_.get(), c);
+    sampler.start();
+  }
+  EXPECT_TRUE(fs::is_regular_file(root_ / "results" / "run-1" / "samples.bin"));
+  write("afile", "x");
+  c.output_dir = (cg_ / "afile").string();
+  try {
+    Sampler sampler(dirfd_.get(), c);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(e.message().find("afile"), std::string::npos) << e.message();
+  }
+}
+
 TEST_F(FixtureCgroup, FullRingDropsAndCounts) {
   // A ring of 2 and a writer that polls every 10 ms: at 20 kHz some samples must drop.
   SamplerConfig c;
