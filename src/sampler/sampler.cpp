@@ -47,7 +47,7 @@ size_t round_up_pow2(size_t v) {
 
 // Stop responsiveness: at low rates, sleep in slices of at most this much.
 constexpr uint64_t kMaxSleepSliceNs = 50'000'000;
-constexpr uint64_t kWriterPollNs = 10'000'000;
+constexpr uint64_t kWriterPollNs = 50'000'000;  // the ring holds >= 0.65 s of samples
 
 }  // namespace
 

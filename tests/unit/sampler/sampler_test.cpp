@@ -194,6 +194,32 @@ TEST_F(FixtureCgroup, OutputDirectoryIsCreatedWithParents) {
   }
 }
 
+double rss_kib() {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6));
+  return 0;
+}
+
+// Memory stays flat however many samples are taken: 10x more samples, no more memory (a
+// 10-minute run at 10 kHz is 6M samples; the ring and buffers are allocated up front).
+TEST_F(FixtureCgroup, MemoryDoesNotGrowWithTheNumberOfSamples) {
+  SamplerConfig c;
+  c.rate_hz = 20000;
+  c.output_dir = out_.string();
+  Sampler sampler(dirfd_.get(), c);
+  sampler.start();
+  wait_samples(sampler, 2000);
+  double after_2k = rss_kib();
+  wait_samples(sampler, 18000);
+  double after_20k = rss_kib();
+  SamplerStats st = sampler.stop();
+  EXPECT_GE(st.samples, 20000u);
+  EXPECT_LT(after_20k - after_2k, 512.0) << "KiB grown between 2k and 20k samples";
+  EXPECT_LT(after_20k, 50.0 * 1024) << "KiB total";
+}
+
 TEST_F(FixtureCgroup, FullRingDropsAndCounts) {
   // A ring of 2 and a writer that polls every 10 ms: at 20 kHz some samples must drop.
   SamplerConfig c;
