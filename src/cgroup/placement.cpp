@@ -104,11 +104,14 @@ PlacementPlan plan_placement(const std::vector<CgroupNode>& nodes, const Placeme
     }
   }
 
-  if (nodes[0].controllers.empty()) {
+  bool any_resource_controller = false;
+  for (const char* c : {"cpu", "memory", "io", "pids"})
+    if (contains(nodes[0].controllers, c)) any_resource_controller = true;
+  if (!any_resource_controller) {
     throw Error(
-        "the cgroup v2 hierarchy has no controllers (cgroup.controllers of the root is "
-        "empty: this host binds cpu, memory, io and pids to cgroup v1, a hybrid setup); "
-        "cgprof needs a cgroup v2 host: boot with systemd.unified_cgroup_hierarchy=1");
+        "the cgroup v2 hierarchy has none of the cpu, memory, io, pids controllers (this host "
+        "binds them to cgroup v1, a hybrid setup); cgprof needs a cgroup v2 host: boot with "
+        "systemd.unified_cgroup_hierarchy=1 (or run without limits: cgprof run --no-cgroup)");
   }
 
   PlacementPlan plan;

@@ -104,7 +104,7 @@ RunCgroup RunCgroup::create(const RunCgroupOptions& opts) {
   try {
     plan = plan_placement(nodes, req);
   } catch (Error& e) {
-    if (h.hybrid && nodes[0].controllers.empty()) {
+    if (h.hybrid) {
       e.context("cgroup v2 at " + h.mount_point + " (hybrid host)");
     }
     throw;
