@@ -59,7 +59,7 @@ std::vector<GroupEntry> parse_group(std::string_view content);
 struct ResolvedUser {
   uid_t uid = 0;
   gid_t gid = 0;
-  std::vector<gid_t> supplementary_gids;  // from /etc/group membership of the user's name
+  std::vector<gid_t> supplementary_gids;  // primary gid + /etc/group memberships (initgroups)
   std::string home = "/";                 // for $HOME when the caller did not set it
 };
 // docker -u: "UID[:GID]" or "NAME[:GROUP]" (mixes allowed). Names must exist in the given files;

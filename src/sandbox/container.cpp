@@ -41,12 +41,20 @@ struct CloneArgs {
 };
 
 // The container whose init receives cgprof's forwarded signals (one at a time per process).
+// Forwarding starts before clone so that no signal is lost in the window where the workload is
+// already running but start() has not returned; a signal arriving before the child exists is
+// kept in g_pending_signal and sent as soon as its pidfd is known.
 std::atomic<int> g_forward_pidfd{-1};
+std::atomic<int> g_pending_signal{0};
 
 void forward_signal(int sig) {
   int saved = errno;
   int fd = g_forward_pidfd.load(std::memory_order_relaxed);
-  if (fd >= 0) ::syscall(SYS_pidfd_send_signal, fd, sig, nullptr, 0);
+  if (fd >= 0) {
+    ::syscall(SYS_pidfd_send_signal, fd, sig, nullptr, 0);
+  } else {
+    g_pending_signal.store(sig);
+  }
   errno = saved;
 }
 
@@ -127,13 +135,21 @@ struct Container::State {
   }
 
   void install_forwarders() {
-    g_forward_pidfd.store(pidfd.get());
+    g_forward_pidfd.store(-1);
+    g_pending_signal.store(0);
     struct sigaction sa {};
     sa.sa_handler = forward_signal;
     sa.sa_flags = SA_RESTART;
     sigemptyset(&sa.sa_mask);
     for (size_t i = 0; i < 6; ++i) ::sigaction(kForwarded[i], &sa, &old_actions[i]);
     handlers_installed = true;
+  }
+  // Called once the child exists: from now on signals go straight to its init.
+  void start_forwarding() {
+    if (!handlers_installed) return;
+    g_forward_pidfd.store(pidfd.get());
+    if (int sig = g_pending_signal.exchange(0))
+      ::syscall(SYS_pidfd_send_signal, pidfd.get(), sig, nullptr, 0);
   }
   void remove_forwarders() {
     if (!handlers_installed) return;
@@ -285,6 +301,9 @@ void Container::start(const ProcessSpec& spec, const LaunchOptions& opts) {
   if (spec.net != NetMode::kHost) flags |= CLONE_NEWNET;
   if (userns) flags |= CLONE_NEWUSER;
 
+  // The child inherits these handlers and blocks the signals first thing (init.cpp), so one
+  // that arrives during setup waits in init until the workload exists.
+  if (opts.forward_signals) s_->install_forwarders();
   int child_pidfd = -1;
   CloneArgs args{};
   args.flags = flags;
@@ -319,6 +338,7 @@ void Container::start(const ProcessSpec& spec, const LaunchOptions& opts) {
   }
   s_->pid = static_cast<pid_t>(pid);
   s_->pidfd.reset(child_pidfd);
+  s_->start_forwarding();
   sync_rd.reset();
   report_wr.reset();
   status_wr.reset();
@@ -375,7 +395,6 @@ void Container::start(const ProcessSpec& spec, const LaunchOptions& opts) {
         ")");
   }
   if (s_->exec_start_ns == 0) s_->exec_start_ns = now_ns();
-  if (opts.forward_signals) s_->install_forwarders();
 }
 
 ExitStatus Container::wait() {

@@ -237,6 +237,12 @@ int drop_privileges(const LaunchPlan& plan, ChildMsg* m) {
 }  // namespace
 
 [[noreturn]] void run_container_init(LaunchPlan& plan) {
+  // Signals cgprof forwards during setup stay pending here (the inherited handler makes PID 1
+  // accept them) until init_loop hands them to the workload.
+  sigset_t forwarded;
+  sigemptyset(&forwarded);
+  for (int sig : kForwarded) sigaddset(&forwarded, sig);
+  ::sigprocmask(SIG_BLOCK, &forwarded, nullptr);
   ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   // The parent may have died before the line above: then nobody would ever release us.
   pollfd pfd{plan.parent_pidfd, POLLIN, 0};

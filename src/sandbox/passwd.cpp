@@ -146,7 +146,9 @@ ResolvedUser resolve_user(std::string_view spec, std::string_view passwd_content
       r.gid = g->gid;
     }
   }
-  // Supplementary groups as docker: every group that lists the user's name, plus the primary.
+  // Supplementary groups as initgroups(3) sets them at login: the primary group first, then
+  // every group of /etc/group that lists the user's name.
+  r.supplementary_gids.push_back(r.gid);
   if (entry) {
     for (const auto& g : groups)
       for (const auto& m : g.members)
