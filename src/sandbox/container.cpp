@@ -236,6 +236,16 @@ void Container::start(const ProcessSpec& spec, const LaunchOptions& opts) {
     if (!plan.can_setgroups && !spec.supplementary_gids.empty())
       plan.can_setgroups = false;  // the groups cannot be set; the user keeps none visible
   }
+  if (userns && !opts.quiet) {
+    // Copy-up into the overlay keeps the owner; an owner outside the namespace cannot be kept.
+    struct stat st {};
+    if (::fstat(rootfs_fd.get(), &st) == 0 && !idmap.maps_host_uid(st.st_uid))
+      std::fprintf(stderr,
+                   "cgprof: rootfs %s is owned by host uid %u, which is not mapped in the user "
+                   "namespace: writes into its existing directories will fail (give the rootfs to "
+                   "your user, e.g. make-busybox-rootfs DIR --owner USER, or run as root)\n",
+                   spec.rootfs.c_str(), static_cast<unsigned>(st.st_uid));
+  }
   s_->userns = userns;
   plan.user_namespace = userns;
   plan.real_root = !userns;

@@ -102,6 +102,15 @@ bool IdMapPlan::maps_uid(std::uint32_t inside) const {
 bool IdMapPlan::maps_gid(std::uint32_t inside) const {
   return covers(gid_lines, inside);
 }
+bool IdMapPlan::maps_host_uid(std::uint32_t outside) const {
+  for (const auto& l : uid_lines) {
+    unsigned long long in = 0, out = 0, count = 0;
+    if (std::sscanf(l.c_str(), "%llu %llu %llu", &in, &out, &count) == 3 && outside >= out &&
+        outside - out < count)
+      return true;
+  }
+  return false;
+}
 
 IdMapPlan plan_id_maps(std::uint32_t caller_uid, std::uint32_t caller_gid,
                        std::string_view user_name, std::string_view subuid, std::string_view subgid,

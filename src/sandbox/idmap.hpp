@@ -27,6 +27,7 @@ struct IdMapPlan {
   std::string describe() const;  // "0->1000 (1 id)" for messages
   bool maps_uid(std::uint32_t inside) const;
   bool maps_gid(std::uint32_t inside) const;
+  bool maps_host_uid(std::uint32_t outside) const;
 };
 
 // caller_uid/gid: our real ids on the host; subuid/subgid: file contents ("" when absent);

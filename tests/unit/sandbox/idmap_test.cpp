@@ -28,6 +28,10 @@ TEST(IdMapPlan, RootlessWithSubidsUsesHelpersAndMapsAFullRange) {
   EXPECT_TRUE(p.maps_uid(1000));
   EXPECT_TRUE(p.maps_uid(65536));
   EXPECT_FALSE(p.maps_uid(65537));
+  EXPECT_TRUE(p.maps_host_uid(1000));
+  EXPECT_TRUE(p.maps_host_uid(200000));
+  EXPECT_FALSE(p.maps_host_uid(0));
+  EXPECT_FALSE(p.maps_host_uid(999));
 }
 
 TEST(IdMapPlan, RootlessWithoutSubidsOrHelpersMapsOnlyItself) {
