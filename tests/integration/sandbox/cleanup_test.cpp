@@ -27,9 +27,27 @@ std::set<std::string> list_dir(const char* path) {
   return out;
 }
 
-std::string mount_table() {
+// Mounts a run could leave on the host: overlays, anything over the rootfs, our tmpfs "cgprof".
+// (Other suites run in parallel and mount their own things; those are not ours to judge.)
+std::string our_mounts(const std::string& rootfs) {
   std::ifstream f("/proc/self/mountinfo");
-  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  std::string line, out;
+  while (std::getline(f, line))
+    if (line.find(" - overlay ") != std::string::npos || line.find(rootfs) != std::string::npos ||
+        line.find(" cgprof ") != std::string::npos)
+      out += line + "\n";
+  return out;
+}
+
+// Temporary entries a run could leave: cgprof never creates any, so any new "cgprof*" entry in
+// the temp directories (other than these tests' own) would be a leak.
+std::set<std::string> our_temp_entries() {
+  std::set<std::string> out;
+  for (const char* dir : {"/tmp", "/var/tmp", "/dev/shm", "/run"})
+    for (const auto& name : list_dir(dir))
+      if (name.rfind("cgprof", 0) == 0 && name.rfind("cgprof-sandbox-test", 0) != 0)
+        out.insert(std::string(dir) + "/" + name);
+  return out;
 }
 
 bool all_gone(const std::vector<pid_t>& pids) {
@@ -64,8 +82,8 @@ TEST_P(Cleanup, BackgroundProcessesDieWithTheWorkload) {
 }
 
 TEST_P(Cleanup, SigkillOfCgprofLeavesNothingBehind) {
-  const std::set<std::string> tmp_before = list_dir("/tmp");
-  const std::string mounts_before = mount_table();
+  const std::set<std::string> tmp_before = our_temp_entries();
+  const std::string mounts_before = our_mounts(rootfs(GetParam()));
   Running r(GetParam(), {"run", "--rootfs", rootfs(GetParam()), "-v", "/tmp:/hosttmp:ro", "sh",
                          "-c", "sleep 600 & echo started; exec sleep 600"});
   ASSERT_TRUE(r.wait_for_line("started"));
@@ -74,18 +92,17 @@ TEST_P(Cleanup, SigkillOfCgprofLeavesNothingBehind) {
   kill(r.pid(), SIGKILL);
   r.finish();
   EXPECT_TRUE(all_gone(inside)) << "container processes survived SIGKILL of cgprof";
-  EXPECT_EQ(mount_table(), mounts_before);
-  std::set<std::string> tmp_after = list_dir("/tmp");
-  for (const auto& name : tmp_after)
-    EXPECT_TRUE(tmp_before.count(name) || name.rfind("cgprof", 0) != 0) << "left in /tmp: " << name;
+  EXPECT_EQ(our_mounts(rootfs(GetParam())), mounts_before);
+  for (const auto& name : our_temp_entries())
+    EXPECT_TRUE(tmp_before.count(name)) << "left behind: " << name;
 }
 
 TEST_P(Cleanup, NormalExitLeavesNoMountOrTempDir) {
-  const std::set<std::string> tmp_before = list_dir("/tmp");
-  const std::string mounts_before = mount_table();
+  const std::set<std::string> tmp_before = our_temp_entries();
+  const std::string mounts_before = our_mounts(rootfs(GetParam()));
   EXPECT_EQ(run(GetParam(), {"sh", "-c", "echo x > /tmp/f; echo y > /etc/f"}).code, 0);
-  EXPECT_EQ(mount_table(), mounts_before);
-  EXPECT_EQ(list_dir("/tmp"), tmp_before);
+  EXPECT_EQ(our_mounts(rootfs(GetParam())), mounts_before);
+  EXPECT_EQ(our_temp_entries(), tmp_before);
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, Cleanup,
