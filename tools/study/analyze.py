@@ -129,7 +129,9 @@ def fmt(x, nd=2):
 def main():
     root = sys.argv[1]
     data = load_jsonl(root) if root.endswith(".jsonl") else load(root)
-    profiles = sorted(data)
+    # The unconstrained reference ("host" in the original study) goes first: fits read
+    # device = a * reference + b.
+    profiles = sorted(data, key=lambda p: (not ("unconstrained" in p or p.startswith("host")), p))
     out = []
     for prof in profiles:
         out.append("### Profile `%s`\n" % prof)
