@@ -4,8 +4,14 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
+#include <optional>
 #include <span>
+#include <string>
+#include <string_view>
 #include <vector>
+
+#include "cgprof/result.hpp"
 
 namespace cgprof::analysis {
 
@@ -72,5 +78,68 @@ double kendall_tau_b(std::span<const double> x, std::span<const double> y);
 double spearman_rho(std::span<const double> x, std::span<const double> y);
 // Pearson correlation coefficient.
 double pearson(std::span<const double> x, std::span<const double> y);
+
+// ---- metrics of a run (what compare, aggregate and calibrate work on) ----
+struct MetricInfo {
+  const char* name;  // "wall_time"
+  const char* unit;  // "s", "bytes", "cores", "%", "count"
+  const char* description;
+};
+// Every metric name, in a stable order.
+const std::vector<MetricInfo>& metric_catalog();
+// The metric named `name`; throws Error listing the valid names otherwise.
+const MetricInfo& find_metric(std::string_view name);
+// The metrics of one run by name; metrics a run could not measure (no PSI, no quota) are absent.
+std::map<std::string, double> run_metrics(const RunResult& r);
+
+// ---- repeats ----
+struct Aggregate {
+  std::size_t runs = 0;
+  double level = 0.95;
+  std::map<std::string, Summary> metrics;  // over the runs that have the metric
+};
+Aggregate aggregate(const std::vector<RunResult>& runs, double level = 0.95);
+
+// ---- ranking ----
+struct RankedItem {
+  std::string key;           // label set, run name, ...
+  Summary value;             // of the metric over the item's runs
+  double ratio_to_best = 1;  // mean / best mean (best = lowest)
+  unsigned rank = 1;         // 1 = best; equal means share a rank
+};
+// Lower is better for every metric cgprof ranks (time, memory, I/O). Sorted best first.
+std::vector<RankedItem> rank_items(const std::map<std::string, std::vector<double>>& groups);
+
+struct RankAgreement {
+  std::vector<std::string> keys;  // items present in both, in key order
+  std::vector<double> a, b;       // the two values of each key
+  double kendall_tau = 0, spearman_rho = 0;
+  std::vector<std::string> only_a, only_b;  // items left out because the other side lacks them
+};
+// Rank correlation of two sets of values over the keys they share (needs >= 2 common keys).
+RankAgreement rank_agreement(const std::map<std::string, double>& a,
+                             const std::map<std::string, double>& b);
+
+// ---- on-device measurements (calibration CSV: label,metric,value) ----
+struct Measurement {
+  std::string label;   // "resnet18" or "model=resnet18" or "model=resnet18;batch=4"
+  std::string metric;  // a metric_catalog() name
+  double value = 0;    // in the metric's unit (s, bytes, ...)
+  unsigned line = 0;   // 1-based line in the CSV, for error messages
+};
+// Header line optional ("label,metric,value"); '#' comments and blank lines skipped; fields may
+// be double-quoted. Throws Error "SOURCE: line N: ..." on a malformed line or unknown metric.
+std::vector<Measurement> parse_measurements_csv(std::string_view text, const std::string& source);
+
+// Does a run with these labels (and run id / directory name) match a CSV label?
+// "k=v[;k=v...]" must all be present in the labels; a bare word matches any label value, the
+// run id or the directory's last path component.
+bool label_matches(std::string_view csv_label, const std::map<std::string, std::string>& labels,
+                   const std::string& run_id, const std::string& dir);
+
+// "model=resnet18 batch=4" for a label set (sorted by key); "" when empty. `skip` keys are left
+// out.
+std::string label_key(const std::map<std::string, std::string>& labels,
+                      const std::vector<std::string>& skip = {});
 
 }  // namespace cgprof::analysis
