@@ -137,6 +137,39 @@ std::vector<Measurement> parse_measurements_csv(std::string_view text, const std
 bool label_matches(std::string_view csv_label, const std::map<std::string, std::string>& labels,
                    const std::string& run_id, const std::string& dir);
 
+// ---- calibration: device ≈ slope · cgprof + intercept, per metric ----
+struct RunPoint {
+  std::string dir, run_id;
+  std::map<std::string, std::string> labels;
+  std::map<std::string, double> metrics;  // run_metrics()
+};
+struct CalibrationPoint {
+  std::string label;     // as in the CSV
+  double x = 0;          // cgprof: mean of the metric over the runs the label matches
+  double y = 0;          // device: mean of the CSV values for the label
+  std::size_t runs = 0;  // runs averaged into x
+};
+struct MetricCalibration {
+  std::string metric;
+  std::vector<CalibrationPoint> points;  // in CSV order of first appearance
+  LinearFit fit;                         // residuals/worst index into `points`
+};
+// One fit per metric in the CSV. Throws Error naming the CSV line whose label matches no run
+// (listing the labels the runs have), or a metric with fewer than 2 distinct points.
+std::vector<MetricCalibration> calibrate(const std::vector<Measurement>& measured,
+                                         const std::vector<RunPoint>& runs,
+                                         const std::string& csv_name);
+
+// The per-core speed factor that makes the emulated wall time match the device: runs made at
+// `speed_used` took x seconds where the device took ≈ slope·x + intercept, so CPU-bound work
+// needs a core `slope` times slower: speed_used / slope. Throws Error if slope <= 0.
+double derived_core_speed(double speed_used, double wall_time_slope);
+
+// Profile TOML text with `speed` in [cpu] set to `speed` (replaced in place keeping a trailing
+// comment, added to [cpu] if missing, or a new [cpu] table). Everything else is kept byte for
+// byte. The caller validates the result with the profile parser before writing it.
+std::string set_profile_core_speed(std::string_view toml_text, double speed);
+
 // "model=resnet18 batch=4" for a label set (sorted by key); "" when empty. `skip` keys are left
 // out.
 std::string label_key(const std::map<std::string, std::string>& labels,

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "cgprof/analysis.hpp"
 #include "cgprof/result.hpp"
 #include "cgprof/sampler.hpp"
 
@@ -24,6 +25,19 @@ struct ReportRun {
   uint64_t start_realtime_ns = 0;   // CLOCK_REALTIME at that instant
   std::string summary_text;         // format_summary(result), the terminal table
 };
+
+// Expands arguments into result directories: a run directory (has run.json) or its run.json;
+// an experiment directory (index.json: its finished runs, in matrix order); any other directory:
+// the run directories up to three levels below it, sorted. Throws Error naming an argument
+// that holds no run.
+std::vector<std::string> collect_run_dirs(const std::vector<std::string>& paths);
+
+// The run.json of every directory collect_run_dirs(paths) finds (no samples).
+struct LoadedRun {
+  std::string dir;
+  RunResult result;
+};
+std::vector<LoadedRun> load_runs(const std::vector<std::string>& paths);
 
 // Reads DIR/run.json and, if present, DIR/samples.bin. Names the run by its labels and device,
 // or by the directory name. Throws Error naming the directory.
@@ -88,5 +102,72 @@ std::string to_html(const std::vector<ReportRun>& runs);
 // CSV of samples. One run: samples.csv format (docs/run-json.md); several runs: a leading
 // "run" column with the run's name.
 std::string to_samples_csv(const std::vector<ReportRun>& runs);
+
+// ---- repeats: aggregate.json (docs/formats/aggregate.md) ----
+struct AggregateInfo {
+  std::vector<std::string> run_dirs;  // relative to the aggregate's directory
+  unsigned warmup = 0;                // runs made before and not counted
+  std::map<std::string, std::string> labels;
+  std::string device;
+  std::vector<std::string> command;
+};
+std::string aggregate_to_json(const analysis::Aggregate& a, const AggregateInfo& info);
+// The terminal table of an aggregate: one row per metric with mean ± CI half-width, sd, min, max.
+std::string format_aggregate(const analysis::Aggregate& a);
+
+// ---- experiments (docs/formats/experiment.md, docs/formats/index.md) ----
+struct ExperimentWorkload {
+  std::string name;
+  std::string image, rootfs;  // exactly one is set
+  std::vector<std::string> command;
+  std::map<std::string, std::string> labels;  // always includes workload=<name>
+  std::vector<std::string> run_args;          // extra `cgprof run` options for this workload
+};
+struct Experiment {
+  std::string source;    // the TOML file
+  std::string base_dir;  // its directory: relative paths in it (and runs) resolve from here
+  std::string name;
+  std::string output;  // result directory (absolute or relative to base_dir)
+  unsigned repeat = 1, warmup = 0;
+  std::vector<std::string> devices;   // profile names or files; "host" = no limits
+  std::vector<std::string> run_args;  // extra `cgprof run` options for every run
+  std::vector<ExperimentWorkload> workloads;
+};
+// Throws Error "FILE: line N: KEY: ..." on a malformed file.
+Experiment parse_experiment(std::string_view toml_text, const std::string& source);
+
+struct PlannedRun {
+  std::string id;  // "<workload>/<device>/run-001" (or warmup-001); also its directory
+  std::string workload, device;
+  unsigned repeat = 0;  // 1-based within its kind
+  bool warmup = false;
+  std::map<std::string, std::string> labels;
+  std::vector<std::string> argv;  // the complete `cgprof run` command line (argv[0] = cgprof)
+};
+// The matrix in execution order: workload, then device, then warm-ups and repeats.
+// `output_dir` is where results go (absolute), `cgprof` argv[0] of the child runs.
+std::vector<PlannedRun> plan_experiment(const Experiment& e, const std::string& output_dir,
+                                        const std::string& cgprof);
+
+// A run directory is complete when its run.json exists and the run was not interrupted and
+// cgprof did not fail (a workload that exits non-zero is complete: rerunning changes nothing).
+struct RunDirState {
+  bool complete = false;
+  bool exists = false;
+  int exit_status = 0;
+  std::optional<RunResult> result;
+};
+RunDirState inspect_run_dir(const std::string& dir);
+
+// index.json / index.csv from the plan and the state of every run directory.
+std::string experiment_index_json(const Experiment& e, const std::vector<PlannedRun>& plan,
+                                  const std::vector<RunDirState>& states);
+std::string experiment_index_csv(const std::vector<PlannedRun>& plan,
+                                 const std::vector<RunDirState>& states);
+// Shell-quoted command line ("cgprof run --device rpi4 ... -- python3 'a b'").
+std::string shell_join(const std::vector<std::string>& argv);
+
+// Writes `text` to `path` through a temporary file and rename, so readers never see half a file.
+void write_file_atomic(const std::string& path, const std::string& text);
 
 }  // namespace cgprof::report

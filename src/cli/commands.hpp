@@ -14,6 +14,7 @@ struct Outcome {
 // void add_devices_command(CLI::App& app, Outcome& out);   // devices_cmd.cpp
 void add_run_command(CLI::App& app, Outcome& out);  // run_cmd.cpp
 // void add_image_command(CLI::App& app, Outcome& out);     // image_cmd.cpp
-// void add_report_command(CLI::App& app, Outcome& out);    // report_cmd.cpp
+void add_report_command(CLI::App& app, Outcome& out);   // report_cmd.cpp
+void add_compare_command(CLI::App& app, Outcome& out);  // compare_cmd.cpp
 
 }  // namespace cgprof::cli

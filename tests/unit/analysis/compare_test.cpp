@@ -112,3 +112,77 @@ TEST(Metrics, AggregateOfRepeats) {
   EXPECT_DOUBLE_EQ(a.metrics.at("peak_memory").max, 30);
   EXPECT_DOUBLE_EQ(a.metrics.at("cpu_time").stddev, 0);
 }
+
+namespace {
+RunPoint point(const std::string& model, double wall, double mem) {
+  return {"/r/" + model,
+          model + "-id",
+          {{"model", model}},
+          {{"wall_time", wall}, {"peak_memory", mem}}};
+}
+}  // namespace
+
+// Device = 4·cgprof + 1 exactly for wall time; two repeats of "b" are averaged into x.
+TEST(Calibration, PairsLabelsWithRunsAndFitsPerMetric) {
+  std::vector<RunPoint> runs{point("a", 1, 100), point("b", 1.9, 200), point("b", 2.1, 220),
+                             point("c", 3, 300)};
+  auto meas = parse_measurements_csv(
+      "a,wall_time,5\nb,wall_time,9\nmodel=c,wall_time,13\n"
+      "a,peak_memory,110\nb,peak_memory,200\nc,peak_memory,330\n",
+      "dev.csv");
+  auto cal = calibrate(meas, runs, "dev.csv");
+  ASSERT_EQ(cal.size(), 2u);
+  EXPECT_EQ(cal[0].metric, "wall_time");
+  ASSERT_EQ(cal[0].points.size(), 3u);
+  EXPECT_EQ(cal[0].points[1].runs, 2u);
+  EXPECT_DOUBLE_EQ(cal[0].points[1].x, 2.0);
+  EXPECT_NEAR(cal[0].fit.slope, 4, 1e-12);
+  EXPECT_NEAR(cal[0].fit.intercept, 1, 1e-12);
+  EXPECT_NEAR(cal[0].fit.r2, 1, 1e-12);
+  EXPECT_EQ(cal[1].metric, "peak_memory");
+  // x 100, 210, 300; y 110, 200, 330 -> worst residual is the middle point.
+  EXPECT_EQ(cal[1].points[cal[1].fit.worst].label, "b");
+}
+
+TEST(Calibration, UnmatchedLabelNamesLineAndKnownLabels) {
+  std::vector<RunPoint> runs{point("a", 1, 1), point("b", 2, 2)};
+  auto meas = parse_measurements_csv("a,wall_time,5\nzzz,wall_time,9\n", "dev.csv");
+  try {
+    calibrate(meas, runs, "dev.csv");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "dev.csv: line 2: label \"zzz\" matches no run with wall_time; the runs have "
+              "labels: model=a, model=b");
+  }
+}
+
+TEST(Calibration, OnePointIsNotAFit) {
+  std::vector<RunPoint> runs{point("a", 1, 1)};
+  auto meas = parse_measurements_csv("a,wall_time,5\n", "dev.csv");
+  EXPECT_THROW(calibrate(meas, runs, "dev.csv"), Error);
+}
+
+// Runs at speed 0.25 took x s, the device 2x as long: its cores are half as fast again.
+TEST(Calibration, CoreSpeedFromWallTimeSlope) {
+  EXPECT_DOUBLE_EQ(derived_core_speed(0.25, 2.0), 0.125);
+  EXPECT_DOUBLE_EQ(derived_core_speed(0.25, 0.5), 0.5);
+  EXPECT_THROW(derived_core_speed(0.25, 0), Error);
+  EXPECT_THROW(derived_core_speed(0.25, -1), Error);
+}
+
+TEST(ProfileSpeed, ReplacesSpeedInCpuTableKeepingComments) {
+  const std::string in =
+      "name = \"rpi4\"\n# speed = 1 in a comment stays\n[cpu]\ncores = 4\n"
+      "speed = 0.22  # a guess\nperiod = \"100ms\"\n[memory]\nspeed = 9\n";
+  EXPECT_EQ(set_profile_core_speed(in, 0.125),
+            "name = \"rpi4\"\n# speed = 1 in a comment stays\n[cpu]\ncores = 4\n"
+            "speed = 0.125  # a guess\nperiod = \"100ms\"\n[memory]\nspeed = 9\n");
+}
+
+TEST(ProfileSpeed, AddsSpeedWhereMissing) {
+  EXPECT_EQ(set_profile_core_speed("[cpu]\ncores = 4\n[memory]\nlimit = \"1GiB\"\n", 0.5),
+            "[cpu]\ncores = 4\nspeed = 0.5\n[memory]\nlimit = \"1GiB\"\n");
+  EXPECT_EQ(set_profile_core_speed("[cpu]\ncores = 4", 0.5), "[cpu]\ncores = 4\nspeed = 0.5\n");
+  EXPECT_EQ(set_profile_core_speed("name = \"x\"\n", 0.5), "name = \"x\"\n\n[cpu]\nspeed = 0.5\n");
+}
