@@ -16,5 +16,6 @@ void add_run_command(CLI::App& app, Outcome& out);  // run_cmd.cpp
 // void add_image_command(CLI::App& app, Outcome& out);     // image_cmd.cpp
 void add_report_command(CLI::App& app, Outcome& out);   // report_cmd.cpp
 void add_compare_command(CLI::App& app, Outcome& out);  // compare_cmd.cpp
+void add_experiment_command(CLI::App& app, Outcome& out);  // experiment_cmd.cpp
 
 }  // namespace cgprof::cli
