@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
 
   cgprof::cli::Outcome outcome;
   // Subcommands (one line each as they land):
+  cgprof::cli::add_devices_command(app, outcome);
   cgprof::cli::add_run_command(app, outcome);
   cgprof::cli::add_report_command(app, outcome);
   cgprof::cli::add_compare_command(app, outcome);

@@ -1,0 +1,137 @@
+// Rewrites the [calibration.*] tables of a profile, keeping the rest of the file byte for byte:
+// profiles carry their reasoning in comments, which a parse-and-serialize cycle would drop.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sstream>
+
+#include "cgprof/device.hpp"
+#include "cgprof/error.hpp"
+#include "cgprof/sys.hpp"
+#include "toml.hpp"
+
+namespace cgprof {
+namespace {
+
+constexpr std::string_view kBanner =
+    "# Written by `cgprof calibrate`: device value = slope * cgprof value + intercept.";
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
+  return s;
+}
+
+// True for a table header whose first key is `calibration`: [calibration.x], [calibration].
+bool is_calibration_header(std::string_view line) {
+  line = trim(line);
+  if (line.empty() || line.front() != '[') return false;
+  line.remove_prefix(line.size() > 1 && line[1] == '[' ? 2 : 1);
+  line = trim(line);
+  constexpr std::string_view kKey = "calibration";
+  if (line.substr(0, kKey.size()) != kKey) return false;
+  std::string_view rest = trim(line.substr(kKey.size()));
+  return !rest.empty() && (rest.front() == '.' || rest.front() == ']');
+}
+
+bool is_table_header(std::string_view line) {
+  line = trim(line);
+  return !line.empty() && line.front() == '[';
+}
+
+std::string without_calibration(std::string_view text) {
+  std::string out;
+  bool skipping = false;
+  while (!text.empty()) {
+    size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl == std::string_view::npos ? text.size() : nl + 1);
+    text.remove_prefix(line.size());
+    if (is_table_header(line)) skipping = is_calibration_header(line);
+    if (skipping || trim(line.substr(0, line.find('\n'))) == kBanner) continue;
+    out += line;
+  }
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+std::string calibration_toml(const std::map<std::string, CalibrationFit>& fits) {
+  toml::table cal;
+  for (const auto& [metric, fit] : fits) {
+    toml::table t;
+    t.insert("slope", fit.slope);
+    t.insert("intercept", fit.intercept);
+    t.insert("r2", fit.r2);
+    t.insert("residual_stddev", fit.residual_stddev);
+    t.insert("points", static_cast<int64_t>(fit.points));
+    cal.insert(metric, std::move(t));
+  }
+  toml::table root;
+  root.insert("calibration", std::move(cal));
+  std::ostringstream os;
+  os << toml::toml_formatter(root);
+  return os.str();
+}
+
+void replace_file(const std::string& path, const std::string& data) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) throw_errno("stat", path);
+  std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  UniqueFd fd = open_at(AT_FDCWD, tmp, O_WRONLY | O_CREAT | O_EXCL, st.st_mode & 07777);
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd.get(), data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::unlink(tmp.c_str());
+      throw Error::from_errno("write", tmp, err);
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd.get()) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    throw Error::from_errno("replace", path, err);
+  }
+}
+
+}  // namespace
+
+void write_profile_calibration(const std::string& path,
+                               const std::map<std::string, CalibrationFit>& fits,
+                               bool replace_all) {
+  std::string text = read_file(path);
+  DeviceProfile before = parse_device_profile(text, path);
+  std::map<std::string, CalibrationFit> merged = replace_all ? fits : before.calibration;
+  if (!replace_all)
+    for (const auto& [metric, fit] : fits) merged[metric] = fit;
+
+  std::string out = without_calibration(text);
+  if (!merged.empty()) {
+    out += "\n\n";
+    out += kBanner;
+    out += '\n';
+    out += calibration_toml(merged);
+  }
+  out += '\n';
+
+  // The edit is textual, so prove it changed nothing but the calibration before replacing.
+  DeviceProfile after = with_context("updating calibration of " + path,
+                                     [&] { return parse_device_profile(out, path); });
+  auto limits_text = [](const Limits& l) {
+    std::string s = std::to_string(l.cores.value_or(0)) + " " + std::to_string(l.core_speed);
+    for (const CgroupFileValue& f : cgroup_files(l, 0)) s += "\n" + f.file + "=" + f.value;
+    return s;
+  };
+  if (after.name != before.name || after.description != before.description ||
+      after.aliases != before.aliases || limits_text(after.limits) != limits_text(before.limits) ||
+      after.calibration.size() != merged.size())
+    throw Error(
+        "updating calibration of " + path +
+        ": the file keeps calibration outside [calibration.<metric>] tables; move it there");
+  replace_file(path, out);
+}
+
+}  // namespace cgprof
