@@ -222,7 +222,8 @@ void add_devices_command(CLI::App& app, Outcome& /*out*/) {
   static std::string target;
   static bool show_json = false;
   static LimitOverrides overrides;
-  show->add_option("device", target, "Profile name or .toml file (default: --device, else host)");
+  show->add_option("device", target, "Profile name or .toml file (default: --device, else host)")
+      ->type_name("NAME|FILE");
   show->add_flag("--json", show_json, "Print as JSON");
   add_limit_options(show, overrides);
 
