@@ -16,6 +16,8 @@ namespace cgprof {
 struct IoDeviceLimit {
   std::string device = "rootfs";
   std::optional<uint64_t> read_bps, write_bps, read_iops, write_iops;
+
+  bool operator==(const IoDeviceLimit&) const = default;
 };
 
 // What a run is allowed to use. Unset means "no limit". This is the one value the
@@ -37,6 +39,8 @@ struct Limits {
   std::optional<uint64_t> pids_max;
   // Block I/O.
   std::vector<IoDeviceLimit> io;
+
+  bool operator==(const Limits&) const = default;
 
   // Quota in host cores, or nullopt for no CPU quota.
   std::optional<double> quota_cores() const {
@@ -60,6 +64,12 @@ struct CalibrationFit {
   double r2 = 0.0;
   double residual_stddev = 0.0;
   unsigned points = 0;
+  // For prediction intervals that widen away from the fitted data: the mean of the cgprof
+  // values fitted and their sum of squared deviations. 0 = unknown.
+  double x_mean = 0.0;
+  double x_sxx = 0.0;
+
+  bool operator==(const CalibrationFit&) const = default;
 };
 
 struct DeviceProfile {
@@ -134,6 +144,11 @@ void write_profile_calibration(const std::string& path,
                                const std::map<std::string, CalibrationFit>& fits,
                                bool replace_all = false);
 
+// Rewrites `speed` in the [cpu] table of the profile at `path` (cpu.speed must exist), keeping
+// the rest of the file and the comment on that line. For `cgprof calibrate`, which derives a
+// better factor from the wall-time fit.
+void write_profile_core_speed(const std::string& path, double speed);
+
 // ---- CLI overrides (docker spellings) ------------------------------------------------------
 
 // The option values exactly as the user typed them; merge_overrides parses and validates them.
@@ -163,20 +178,5 @@ DeviceProfile resolve_device(const LimitOverrides& overrides);
 
 // Validates a cpuset list ("0-3,5"); returns it normalised or nullopt if malformed.
 std::optional<std::string> parse_cpu_list(std::string_view text);
-
-// ---- What the limits become in cgroup v2 ----------------------------------------------------
-
-struct CgroupFileValue {
-  std::string file;   // "cpu.max", "io.max", ...
-  std::string value;  // what is written; io.max device "rootfs" is resolved by the caller
-  std::string note;   // why, for humans ("4 cores x 0.22 = 0.88 host cores")
-};
-
-// The cgroup v2 files a run with these limits writes, in the order they are applied.
-// `host_cpus` decides whether a device with fewer cores than the host gets a cpuset.
-std::vector<CgroupFileValue> cgroup_files(const Limits& limits, unsigned host_cpus);
-
-// cpu.max content: "QUOTA PERIOD" or "max PERIOD".
-std::string cpu_max_value(const Limits& limits);
 
 }  // namespace cgprof

@@ -9,8 +9,10 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "cgprof/cgroup.hpp"
 #include "cgprof/device.hpp"
 #include "cgprof/error.hpp"
+#include "cgprof/sys.hpp"
 #include "cgprof/units.hpp"
 #include "commands.hpp"
 #include "limit_options.hpp"
@@ -89,22 +91,71 @@ json calibration_json(const DeviceProfile& p) {
   return out;
 }
 
-// "/dev/sda" in io.max must be MAJ:MIN; show what it is on this machine.
-std::string resolve_io_device(const std::string& value) {
-  if (value.rfind("/dev/", 0) != 0) return value;
-  size_t space = value.find(' ');
-  std::string dev = value.substr(0, space);
-  struct stat st;
-  if (::stat(dev.c_str(), &st) != 0 || !S_ISBLK(st.st_mode)) return value;
-  return std::to_string(major(st.st_rdev)) + ":" + std::to_string(minor(st.st_rdev)) +
-         (space == std::string::npos ? "" : value.substr(space));
+struct FileLine {
+  std::string file, value, note;
+};
+
+std::string host_cpu_list() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return "0";
+  std::string out;
+  for (int c = 0; c < CPU_SETSIZE; ++c) {
+    if (!CPU_ISSET(c, &set) || (c > 0 && CPU_ISSET(c - 1, &set))) continue;
+    int last = c;
+    while (last + 1 < CPU_SETSIZE && CPU_ISSET(last + 1, &set)) ++last;
+    out += (out.empty() ? "" : ",") + std::to_string(c);
+    if (last > c) out += "-" + std::to_string(last);
+  }
+  return out;
 }
 
-std::vector<CgroupFileValue> files_for(const Limits& l) {
-  auto files = cgroup_files(l, host_cpus());
-  for (CgroupFileValue& f : files)
-    if (f.file == "io.max") f.value = resolve_io_device(f.value);
-  return files;
+// What `cgprof run` writes, computed by the cgroup module's own functions, in its order.
+std::vector<FileLine> cgroup_lines(const Limits& l, std::vector<std::string>* notices) {
+  std::vector<FileLine> out;
+  if (l.cpuset || l.cores) {
+    std::string cpus = cpuset_cpus_value(l, host_cpu_list(), notices);
+    if (!cpus.empty())
+      out.push_back(
+          {"cpuset.cpus", cpus,
+           l.cpuset ? "--cpuset" : "the device's " + std::to_string(*l.cores) + " cores"});
+  }
+  std::string cpu_note = "no CPU quota";
+  if (l.cpus)
+    cpu_note = "--cpus " + fixed(*l.cpus, 3) + " host CPUs";
+  else if (l.cores)
+    cpu_note = std::to_string(*l.cores) + " cores x speed " + fixed(l.core_speed, 3) + " = " +
+               fixed(*l.quota_cores(), 3) + " host CPUs";
+  if (auto q = l.quota_cores(); q && *q > host_cpus())
+    cpu_note += ", more than this host's " + std::to_string(host_cpus()) + ": not limiting here";
+  out.push_back({"cpu.max", cgroup_cpu_max(l), cpu_note});
+  if (l.memory_high)
+    out.push_back({"memory.high", std::to_string(*l.memory_high), format_size(*l.memory_high)});
+  out.push_back({"memory.max", l.memory_max ? std::to_string(*l.memory_max) : "max",
+                 l.memory_max ? format_size(*l.memory_max) : "no limit"});
+  out.push_back({"memory.swap.max", l.swap_max ? std::to_string(*l.swap_max) : "max",
+                 !l.swap_max   ? "unlimited"
+                 : *l.swap_max ? format_size(*l.swap_max)
+                               : "no swap"});
+  out.push_back(
+      {"pids.max", l.pids_max ? std::to_string(*l.pids_max) : "max", l.pids_max ? "" : "no limit"});
+  UniqueFd sys;
+  for (const IoDeviceLimit& d : l.io) {
+    if (d.device == "rootfs") {
+      std::string line = io_max_line(0, 0, d);
+      out.push_back({"io.max", "rootfs" + line.substr(line.find(' ')),
+                     "rootfs: the disk under the run's root file system, as MAJ:MIN"});
+      continue;
+    }
+    try {
+      if (!sys) sys = open_at(AT_FDCWD, "/sys", O_RDONLY | O_DIRECTORY);
+      BlockDevice dev = resolve_block_device(d.device, sys.get());
+      out.push_back({"io.max", io_max_line(dev.major, dev.minor, d), d.device});
+    } catch (const Error& e) {
+      std::string line = io_max_line(0, 0, d);
+      out.push_back({"io.max", d.device + line.substr(line.find(' ')), e.message()});
+    }
+  }
+  return out;
 }
 
 void print_list(bool as_json) {
@@ -153,10 +204,11 @@ void print_list(bool as_json) {
 
 void print_show(const DeviceProfile& p, const LimitOverrides& o, bool as_json) {
   const Limits& l = p.limits;
-  auto files = files_for(l);
+  std::vector<std::string> notices;
+  auto files = cgroup_lines(l, &notices);
   if (as_json) {
     json cg = json::object();
-    for (const CgroupFileValue& f : files) {
+    for (const FileLine& f : files) {
       if (f.file == "io.max")
         cg[f.file].push_back(f.value);
       else
@@ -170,7 +222,8 @@ void print_show(const DeviceProfile& p, const LimitOverrides& o, bool as_json) {
                 {"overridden", !o.empty()},
                 {"limits", limits_json(l)},
                 {"calibration", calibration_json(p)},
-                {"cgroup", cg}};
+                {"cgroup", cg},
+                {"notices", notices}};
     std::cout << out.dump(2) << "\n";
     return;
   }
@@ -194,18 +247,23 @@ void print_show(const DeviceProfile& p, const LimitOverrides& o, bool as_json) {
               l.memory_high ? format_size(*l.memory_high).c_str() : "none");
   std::printf("pids:         %s\n", l.pids_max ? std::to_string(*l.pids_max).c_str() : "no limit");
   if (l.io.empty()) std::printf("io:           no limit\n");
-  for (const IoDeviceLimit& d : l.io)
-    std::printf(
-        "io:           %s: read %s %s IOPS, write %s %s IOPS\n", d.device.c_str(),
-        rate_text(d.read_bps).c_str(), d.read_iops ? std::to_string(*d.read_iops).c_str() : "-",
-        rate_text(d.write_bps).c_str(), d.write_iops ? std::to_string(*d.write_iops).c_str() : "-");
+  for (const IoDeviceLimit& d : l.io) {
+    std::string parts;
+    auto add = [&parts](const std::string& text) { parts += (parts.empty() ? "" : ", ") + text; };
+    if (d.read_bps) add("read " + rate_text(d.read_bps));
+    if (d.read_iops) add("read " + std::to_string(*d.read_iops) + " IOPS");
+    if (d.write_bps) add("write " + rate_text(d.write_bps));
+    if (d.write_iops) add("write " + std::to_string(*d.write_iops) + " IOPS");
+    std::printf("io:           %s: %s\n", d.device.c_str(), parts.c_str());
+  }
   for (const auto& [metric, f] : p.calibration)
     std::printf("calibration:  %s = %g * x + %g (r2 %.3f, residual sd %g, %u points)\n",
                 metric.c_str(), f.slope, f.intercept, f.r2, f.residual_stddev, f.points);
   std::printf("cgroup v2 files (on this %u-CPU host):\n", host_cpus());
-  for (const CgroupFileValue& f : files)
+  for (const FileLine& f : files)
     std::printf("  %-16s %-40s %s%s\n", f.file.c_str(), f.value.c_str(), f.note.empty() ? "" : "# ",
                 f.note.c_str());
+  for (const std::string& n : notices) std::printf("note: %s\n", n.c_str());
 }
 
 }  // namespace

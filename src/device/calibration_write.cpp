@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cmath>
+#include <cstdio>
 #include <sstream>
 
 #include "cgprof/device.hpp"
@@ -65,6 +67,10 @@ std::string calibration_toml(const std::map<std::string, CalibrationFit>& fits) 
     t.insert("r2", fit.r2);
     t.insert("residual_stddev", fit.residual_stddev);
     t.insert("points", static_cast<int64_t>(fit.points));
+    if (fit.x_mean != 0.0 || fit.x_sxx != 0.0) {
+      t.insert("x_mean", fit.x_mean);
+      t.insert("x_sxx", fit.x_sxx);
+    }
     cal.insert(metric, std::move(t));
   }
   toml::table root;
@@ -120,17 +126,61 @@ void write_profile_calibration(const std::string& path,
   // The edit is textual, so prove it changed nothing but the calibration before replacing.
   DeviceProfile after = with_context("updating calibration of " + path,
                                      [&] { return parse_device_profile(out, path); });
-  auto limits_text = [](const Limits& l) {
-    std::string s = std::to_string(l.cores.value_or(0)) + " " + std::to_string(l.core_speed);
-    for (const CgroupFileValue& f : cgroup_files(l, 0)) s += "\n" + f.file + "=" + f.value;
-    return s;
-  };
   if (after.name != before.name || after.description != before.description ||
-      after.aliases != before.aliases || limits_text(after.limits) != limits_text(before.limits) ||
+      after.aliases != before.aliases || !(after.limits == before.limits) ||
       after.calibration.size() != merged.size())
     throw Error(
         "updating calibration of " + path +
         ": the file keeps calibration outside [calibration.<metric>] tables; move it there");
+  replace_file(path, out);
+}
+
+void write_profile_core_speed(const std::string& path, double speed) {
+  if (!(speed > 0 && speed <= 64))
+    throw Error("updating cpu.speed of " + path + ": " + std::to_string(speed) +
+                " is not a speed factor (above 0, at most 64)");
+  std::string text = read_file(path);
+  DeviceProfile before = parse_device_profile(text, path);
+  if (!before.limits.cores)
+    throw Error("updating cpu.speed of " + path + ": the profile has no [cpu] cores and speed");
+
+  // Replace the value of the first `speed =` line inside [cpu], keeping indentation and comment.
+  std::string out;
+  bool in_cpu = false, done = false;
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    size_t nl = rest.find('\n');
+    std::string_view line = rest.substr(0, nl == std::string_view::npos ? rest.size() : nl + 1);
+    rest.remove_prefix(line.size());
+    if (is_table_header(line)) in_cpu = trim(line.substr(0, line.find_first_of("#\n"))) == "[cpu]";
+    std::string_view body = trim(line);
+    if (in_cpu && !done && body.substr(0, 5) == "speed") {
+      std::string_view after_key = trim(body.substr(5));
+      if (!after_key.empty() && after_key.front() == '=') {
+        size_t indent = line.find_first_not_of(" \t");
+        size_t hash = line.find('#');
+        char value[64];
+        std::snprintf(value, sizeof value, "%.6g", speed);
+        out += std::string(line.substr(0, indent)) + "speed = " + value;
+        if (hash != std::string_view::npos) out += "  " + std::string(trim(line.substr(hash)));
+        if (line.back() == '\n') {
+          while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+          out += '\n';
+        }
+        done = true;
+        continue;
+      }
+    }
+    out += line;
+  }
+  DeviceProfile after = with_context("updating cpu.speed of " + path,
+                                     [&] { return parse_device_profile(out, path); });
+  Limits expected = before.limits;
+  expected.core_speed = after.limits.core_speed;
+  if (!done || std::abs(after.limits.core_speed - speed) > 1e-6 * speed ||
+      !(after.limits == expected) || after.calibration.size() != before.calibration.size())
+    throw Error("updating cpu.speed of " + path +
+                ": cpu.speed is not a plain `speed = N` line in [cpu]; edit it by hand");
   replace_file(path, out);
 }
 

@@ -192,7 +192,8 @@ void read_calibration(const TomlReader& r, const toml::table& root, DeviceProfil
     std::string path = TomlReader::join("calibration", key.str());
     if (!value.is_table()) r.wrong(value, path, "a table [" + path + "] with slope and intercept");
     const toml::table& t = *value.as_table();
-    r.only_keys(t, path, {"slope", "intercept", "r2", "residual_stddev", "points"});
+    r.only_keys(t, path,
+                {"slope", "intercept", "r2", "residual_stddev", "points", "x_mean", "x_sxx"});
     CalibrationFit fit;
     auto slope = r.number(t, path, "slope");
     auto intercept = r.number(t, path, "intercept");
@@ -212,6 +213,11 @@ void read_calibration(const TomlReader& r, const toml::table& root, DeviceProfil
     if (auto n = r.count(t, path, "points")) {
       if (*n > 1000000000) r.wrong(*t.get("points"), path + ".points", "a point count");
       fit.points = static_cast<unsigned>(*n);
+    }
+    fit.x_mean = r.number(t, path, "x_mean").value_or(0.0);
+    if (auto sxx = r.number(t, path, "x_sxx")) {
+      if (*sxx < 0) r.wrong(*t.get("x_sxx"), path + ".x_sxx", "a sum of squares >= 0");
+      fit.x_sxx = *sxx;
     }
     p.calibration[std::string(key.str())] = fit;
   }

@@ -117,5 +117,50 @@ TEST(CalibrationWrite, RefusesBrokenOrMissingFilesAndDottedCalibration) {
   EXPECT_EQ(read_file(dotted), before) << "the file is left untouched";
 }
 
+TEST(CalibrationWrite, PredictionIntervalTermsRoundTrip) {
+  TempDir dir;
+  std::string path = dir.write("cal.toml", kProfile);
+  CalibrationFit f = fit(1.25, 0.5, 0.9, 0.1, 6);
+  f.x_mean = 3.5;
+  f.x_sxx = 17.5;
+  write_profile_calibration(path, {{"wall_time_s", f}});
+  EXPECT_EQ(load_device_profile(path).calibration.at("wall_time_s"), f);
+  EXPECT_THAT(error_of([] {
+                parse_device_profile(
+                    "name = \"p\"\ndescription = \"d\"\n[calibration.w]\n"
+                    "slope = 1\nintercept = 0\nx_sxx = -1\n",
+                    "n.toml");
+              }),
+              HasSubstr("line 6: calibration.w.x_sxx: expected a sum of squares >= 0, got -1"));
+}
+
+TEST(CoreSpeedWrite, RewritesOnlyTheSpeedAndKeepsItsComment) {
+  TempDir dir;
+  std::string path = dir.write("cal.toml", kProfile);
+  write_profile_core_speed(path, 0.3125);
+  DeviceProfile p = load_device_profile(path);
+  EXPECT_DOUBLE_EQ(p.limits.core_speed, 0.3125);
+  EXPECT_EQ(p.limits.cores, 4u);
+  EXPECT_EQ(p.calibration.size(), 1u);
+  std::string expected = kProfile;
+  expected.replace(expected.find("speed = 0.25  # why 0.25"), 24, "speed = 0.3125  # why 0.25");
+  EXPECT_EQ(read_file(path), expected);
+}
+
+TEST(CoreSpeedWrite, RefusesProfilesWithoutACpuSpeedAndBadValues) {
+  TempDir dir;
+  std::string host = dir.write("host.toml", "name = \"h\"\ndescription = \"d\"\n");
+  EXPECT_THAT(error_of([&] { write_profile_core_speed(host, 0.5); }),
+              HasSubstr("has no [cpu] cores and speed"));
+  std::string path = dir.write("cal.toml", kProfile);
+  EXPECT_THAT(error_of([&] { write_profile_core_speed(path, 0); }),
+              HasSubstr("is not a speed factor"));
+  std::string dotted =
+      dir.write("dotted.toml", "name = \"p\"\ndescription = \"d\"\ncpu = {cores = 2, speed = 1}\n");
+  EXPECT_THAT(error_of([&] { write_profile_core_speed(dotted, 0.5); }),
+              HasSubstr("edit it by hand"));
+  EXPECT_EQ(read_file(dotted), "name = \"p\"\ndescription = \"d\"\ncpu = {cores = 2, speed = 1}\n");
+}
+
 }  // namespace
 }  // namespace cgprof

@@ -1,6 +1,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "cgprof/cgroup.hpp"
 #include "cgprof/device.hpp"
 #include "test_util.hpp"
 
@@ -49,14 +50,14 @@ TEST(MergeOverrides, CpusReplacesTheQuotaButKeepsCores) {
   Limits l = merge_overrides(device(), o);
   EXPECT_DOUBLE_EQ(*l.quota_cores(), 1.5);
   EXPECT_EQ(l.cores, 4u);
-  EXPECT_EQ(cpu_max_value(l), "150000 100000");
+  EXPECT_EQ(cgroup_cpu_max(l), "150000 100000");
 }
 
 TEST(MergeOverrides, CpusOnTheHostProfileAddsAQuota) {
   LimitOverrides o;
   o.cpus = "0.5";
   Limits l = merge_overrides(host_device_profile().limits, o);
-  EXPECT_EQ(cpu_max_value(l), "50000 100000");
+  EXPECT_EQ(cgroup_cpu_max(l), "50000 100000");
   EXPECT_FALSE(l.cores);
 }
 
@@ -79,7 +80,7 @@ TEST(MergeOverrides, CpuPeriodInMicrosecondsOrWithUnit) {
   o.cpu_period = "50000";
   Limits l = merge_overrides(device(), o);
   EXPECT_EQ(l.cpu_period_us, 50000u);
-  EXPECT_EQ(cpu_max_value(l), "50000 50000");
+  EXPECT_EQ(cgroup_cpu_max(l), "50000 50000");
   o.cpu_period = "10ms";
   EXPECT_EQ(merge_overrides(device(), o).cpu_period_us, 10000u);
   o.cpu_period = "999";
