@@ -114,6 +114,8 @@ struct RunResult {
   std::string device_source;
   std::optional<double> quota_cores;
   std::map<std::string, std::string> limits_written;
+  std::vector<std::string> notices;  // limits not applied, and why ("rootfs on tmpfs: no io.max")
+  std::string cgroup;                // the run's cgroup ("/sys/fs/cgroup/cgprof/<run-id>")
   // Workload
   std::string rootfs;
   std::string image;         // reference as given

@@ -17,6 +17,8 @@
 #include <string_view>
 #include <vector>
 
+#include "cgprof/stat_parsers.hpp"
+
 namespace cgprof {
 
 // Sample groups (`--sample cpu,memory,io,pids,psi,net`).
@@ -101,6 +103,12 @@ struct SampleSummary {
   double memory_avg_bytes = 0;        // time-weighted over the sampled span
   uint64_t memory_max_bytes = 0, anon_max_bytes = 0, file_max_bytes = 0;
   uint64_t pids_max = 0;
+  // Network counters read through the sampler's open /proc/PID/net/dev at start() and stop().
+  // The open file holds a reference on the namespace, so the end value is exact even after the
+  // workload (and with it the namespace's last process) has exited. Not set by
+  // summarize_samples().
+  bool net_measured = false;
+  NetDevStat net_start, net_end;
 };
 
 // Incremental computation of SampleSummary; preallocates everything in its constructor.

@@ -332,7 +332,9 @@ std::string run_result_to_json(const RunResult& r) {
           {{"name", r.device_name},
            {"source", r.device_source},
            {"quota_cores", opt(r.quota_cores)},
-           {"limits_written", r.limits_written}}},
+           {"limits_written", r.limits_written},
+           {"notices", r.notices},
+           {"cgroup", r.cgroup}}},
          {"workload",
           {{"rootfs", r.rootfs},
            {"image", r.image},
@@ -387,6 +389,8 @@ RunResult run_result_from_json(const std::string& text, const std::string& sourc
     d.str("source", &out.device_source);
     d.opt_num("quota_cores", &out.quota_cores);
     d.string_map("limits_written", &out.limits_written);
+    d.strings("notices", &out.notices);
+    d.str("cgroup", &out.cgroup);
   }
   if (r.has("workload")) {
     Reader w = r.obj("workload");

@@ -85,6 +85,7 @@ std::string format_summary(const RunResult& r) {
     if (parse_u64(s.data(), s.data() + s.size(), &v)) dev += ", memory " + format_size(v);
   }
   tab.row("device", dev);
+  for (const std::string& n : r.notices) tab.row("notice", n);
   tab.row("exit", exit_text(r.exit));
   tab.row("wall time", seconds(r.wall_seconds));
   std::string cpu = seconds(t.cpu_total_seconds) + " (user " + seconds(t.cpu_user_seconds) +

@@ -103,17 +103,27 @@ RunTotals compute_totals(const CounterSnapshot& start, const CounterSnapshot& en
     }
   }
 
-  // Network: the namespace's counters. A start without net (namespace not up yet) counts from 0.
+  // Network: the namespace's counters from the snapshots; when the end snapshot could not read
+  // them (the namespace's processes are gone), from the sampler's open file, which still can.
+  // A start without net (namespace not up yet) counts from 0.
+  const NetDevStat zero;
+  const NetDevStat* net_a = nullptr;
+  const NetDevStat* net_b = nullptr;
   if (end.has_net) {
+    net_a = start.has_net ? &start.net : &zero;
+    net_b = &end.net;
+  } else if (samples.net_measured) {
+    net_a = &samples.net_start;
+    net_b = &samples.net_end;
+  }
+  if (net_b != nullptr) {
     t.net_measured = true;
-    const NetDevStat zero;
-    const NetDevStat& s = start.has_net ? start.net : zero;
-    t.net_rx_bytes = delta(s.rx_bytes, end.net.rx_bytes);
-    t.net_tx_bytes = delta(s.tx_bytes, end.net.tx_bytes);
-    t.net_rx_packets = delta(s.rx_packets, end.net.rx_packets);
-    t.net_tx_packets = delta(s.tx_packets, end.net.tx_packets);
-    t.net_lo_rx_bytes = delta(s.lo_rx_bytes, end.net.lo_rx_bytes);
-    t.net_lo_tx_bytes = delta(s.lo_tx_bytes, end.net.lo_tx_bytes);
+    t.net_rx_bytes = delta(net_a->rx_bytes, net_b->rx_bytes);
+    t.net_tx_bytes = delta(net_a->tx_bytes, net_b->tx_bytes);
+    t.net_rx_packets = delta(net_a->rx_packets, net_b->rx_packets);
+    t.net_tx_packets = delta(net_a->tx_packets, net_b->tx_packets);
+    t.net_lo_rx_bytes = delta(net_a->lo_rx_bytes, net_b->lo_rx_bytes);
+    t.net_lo_tx_bytes = delta(net_a->lo_tx_bytes, net_b->lo_tx_bytes);
   }
 
   // Processes

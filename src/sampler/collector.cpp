@@ -153,6 +153,15 @@ unsigned Collector::collect(Sample* s) {
   return errors;
 }
 
+bool Collector::read_net(NetDevStat* out) {
+  for (size_t i = 0; i < count_; ++i) {
+    if (files_open_[i].bit != kFileNetDev) continue;
+    ssize_t n = ::pread(files_open_[i].fd.get(), buf_, kBufSize, 0);
+    return n >= 0 && parse_net_dev(buf_, static_cast<size_t>(n), out);
+  }
+  return false;
+}
+
 std::vector<int> Collector::fds() const {
   std::vector<int> out;
   for (size_t i = 0; i < count_; ++i) out.push_back(files_open_[i].fd.get());

@@ -24,6 +24,8 @@ class Collector {
   const std::vector<std::string>& files() const { return files_; }
   const std::vector<std::string>& absent() const { return absent_; }
   size_t open_count() const { return count_; }
+  // Reads and parses /proc/PID/net/dev alone; false if not opened or unreadable.
+  bool read_net(NetDevStat* out);
   // The raw fds, for the benchmark's pread-only floor.
   std::vector<int> fds() const;
 

@@ -76,6 +76,8 @@ struct Sampler::Impl {
   bool running = false;
 
   UniqueFd out_fd;
+  bool net_at_start = false;
+  NetDevStat net_start;
   uint64_t start_mono_ns = 0;
 
   // Written by the sampling thread, read after join.
@@ -246,6 +248,7 @@ void Sampler::start() {
     }
     im.bytes_written = header.size();
   }
+  im.net_at_start = im.collector.read_net(&im.net_start);  // before the thread owns collector
   im.first_deadline_ns = im.start_mono_ns;
   im.writer_thread = std::thread([&im] { im.writer_loop(); });
   im.sampling_thread = std::thread([&im] { im.sampling_loop(); });
@@ -284,6 +287,13 @@ SamplerStats Sampler::stop() {
   st.bytes_written = im.bytes_written;
   st.samples_file = im.out_fd ? "samples.bin" : "";
   st.summary = im.summarizer.summary();
+  // After the join the collector is ours again: one last read of the namespace's counters.
+  NetDevStat net_end;
+  if (im.net_at_start && im.collector.read_net(&net_end)) {
+    st.summary.net_measured = true;
+    st.summary.net_start = im.net_start;
+    st.summary.net_end = net_end;
+  }
   return st;
 }
 

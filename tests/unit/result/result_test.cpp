@@ -137,6 +137,20 @@ TEST(ComputeTotals, NetPsiAndPids) {
   EXPECT_EQ(compute_totals(a, b, s, 1.0, std::nullopt).pids_peak, 12u);
 }
 
+TEST(ComputeTotals, NetFromTheSamplerWhenTheEndSnapshotHasNone) {
+  CounterSnapshot a = snapshot(0, 0, 0, 0, 0, 0), b = a;  // namespace gone: no net in either
+  SampleSummary s;
+  s.net_measured = true;
+  s.net_start.lo_tx_bytes = 100;
+  s.net_end.lo_tx_bytes = 1128;
+  s.net_end.rx_bytes = 64;
+  RunTotals t = compute_totals(a, b, s, 1.0, std::nullopt);
+  EXPECT_TRUE(t.net_measured);
+  EXPECT_EQ(t.net_lo_tx_bytes, 1028u);
+  EXPECT_EQ(t.net_rx_bytes, 64u);
+  EXPECT_FALSE(compute_totals(a, b, SampleSummary{}, 1.0, std::nullopt).net_measured);
+}
+
 RunResult sample_result() {
   RunResult r = new_run_result();
   r.labels = {{"model", "resnet18"}};
@@ -144,6 +158,8 @@ RunResult sample_result() {
   r.device_source = "configs/devices/rpi4.toml";
   r.quota_cores = 2.0;
   r.limits_written = {{"cpu.max", "200000 100000"}, {"memory.max", "4294967296"}};
+  r.notices = {"rootfs on tmpfs: io limits cannot apply"};
+  r.cgroup = "/sys/fs/cgroup/cgprof/x";
   r.rootfs = "/tmp/rootfs";
   r.command = {"python3", "infer.py", "--batch", "1"};
   r.exit.status = 137;
@@ -182,6 +198,8 @@ TEST(RunJson, RoundTripKeepsEveryField) {
   EXPECT_EQ(back.quota_cores, r.quota_cores);
   EXPECT_EQ(back.limits_written, r.limits_written);
   EXPECT_EQ(back.command, r.command);
+  EXPECT_EQ(back.notices, r.notices);
+  EXPECT_EQ(back.cgroup, r.cgroup);
   EXPECT_EQ(back.exit.status, 137);
   EXPECT_EQ(back.exit.signal, 9);
   EXPECT_FALSE(back.exit.exit_code);

@@ -220,6 +220,20 @@ TEST_F(FixtureCgroup, MemoryDoesNotGrowWithTheNumberOfSamples) {
   EXPECT_LT(after_20k, 50.0 * 1024) << "KiB total";
 }
 
+TEST_F(FixtureCgroup, NetCountersAtStartAndStopThroughTheOpenFile) {
+  SamplerConfig c;
+  c.groups = kSampleNet;
+  c.net_pid = ::getpid();
+  Sampler sampler(dirfd_.get(), c);
+  sampler.start();
+  wait_samples(sampler, 3);
+  SamplerStats st = sampler.stop();
+  ASSERT_EQ(st.files.size(), 1u);
+  EXPECT_TRUE(st.summary.net_measured);
+  EXPECT_GE(st.summary.net_end.interfaces, 1u);  // at least lo
+  EXPECT_GE(st.summary.net_end.lo_rx_bytes, st.summary.net_start.lo_rx_bytes);
+}
+
 TEST_F(FixtureCgroup, FullRingDropsAndCounts) {
   // A ring of 2 and a writer that polls every 10 ms: at 20 kHz some samples must drop.
   SamplerConfig c;

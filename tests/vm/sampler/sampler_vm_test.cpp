@@ -326,6 +326,53 @@ TEST(SamplerVm, LoopbackTrafficInANetnsIsCounted) {
   EXPECT_EQ(st.files.size(), 2u);  // pids.current and /proc/<child>/net/dev
 }
 
+// As in `cgprof run`: the workload (the namespace's only process) has exited before the end
+// snapshot, which therefore has no net; the sampler's open file still reads the namespace.
+TEST(SamplerVm, NetTotalsSurviveTheNamespacesLastProcess) {
+  TestCgroup cg("netgone");
+  constexpr int kPackets = 50;
+  constexpr int kPayload = 500;
+  Pipe ready, go;
+  pid_t child = cg.spawn([&] {
+    if (::unshare(CLONE_NEWNET) != 0) return 2;
+    int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct ifreq ifr;
+    std::memset(&ifr, 0, sizeof ifr);
+    std::strcpy(ifr.ifr_name, "lo");
+    if (::ioctl(s, SIOCGIFFLAGS, &ifr) != 0) return 3;
+    ifr.ifr_flags |= IFF_UP;
+    if (::ioctl(s, SIOCSIFFLAGS, &ifr) != 0) return 4;
+    int r = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(9999);
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::bind(r, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) return 5;
+    ready.signal();
+    go.wait();
+    char payload[kPayload] = {};
+    for (int i = 0; i < kPackets; ++i)
+      ::sendto(s, payload, sizeof payload, 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+    return 0;
+  });
+  ASSERT_TRUE(ready.wait());
+  CounterSnapshot start = read_counters(cg.fd());  // net_pid -1, as `run` does
+  SamplerConfig c;
+  c.rate_hz = 200;
+  c.groups = kSampleNet;
+  c.net_pid = child;
+  Sampler sampler(cg.fd(), c);
+  sampler.start();
+  go.signal();
+  EXPECT_EQ(cg.wait(child), 0);
+  SamplerStats st = sampler.stop();
+  CounterSnapshot end = read_counters(cg.fd());
+  RunTotals t = compute_totals(start, end, st.summary, 1.0, std::nullopt);
+  ASSERT_TRUE(t.net_measured);
+  EXPECT_EQ(t.net_lo_tx_bytes, uint64_t{kPackets} * (kPayload + 28));
+  EXPECT_EQ(t.net_lo_rx_bytes, uint64_t{kPackets} * (kPayload + 28));
+}
+
 TEST(SamplerVm, RunResultFromARealCgroupRoundTrips) {
   TestCgroup cg("result");
   cg.write("cpu.max", "20000 100000");
