@@ -165,11 +165,6 @@ std::vector<MetricCalibration> calibrate(const std::vector<Measurement>& measure
 // needs a core `slope` times slower: speed_used / slope. Throws Error if slope <= 0.
 double derived_core_speed(double speed_used, double wall_time_slope);
 
-// Profile TOML text with `speed` in [cpu] set to `speed` (replaced in place keeping a trailing
-// comment, added to [cpu] if missing, or a new [cpu] table). Everything else is kept byte for
-// byte. The caller validates the result with the profile parser before writing it.
-std::string set_profile_core_speed(std::string_view toml_text, double speed);
-
 // "model=resnet18 batch=4" for a label set (sorted by key); "" when empty. `skip` keys are left
 // out.
 std::string label_key(const std::map<std::string, std::string>& labels,

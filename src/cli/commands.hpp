@@ -17,5 +17,7 @@ void add_run_command(CLI::App& app, Outcome& out);      // run_cmd.cpp
 void add_report_command(CLI::App& app, Outcome& out);   // report_cmd.cpp
 void add_compare_command(CLI::App& app, Outcome& out);  // compare_cmd.cpp
 void add_experiment_command(CLI::App& app, Outcome& out);  // experiment_cmd.cpp
+void add_calibrate_command(CLI::App& app, Outcome& out);   // calibrate_cmd.cpp
+void add_predict_command(CLI::App& app, Outcome& out);     // predict_cmd.cpp
 
 }  // namespace cgprof::cli

@@ -170,19 +170,3 @@ TEST(Calibration, CoreSpeedFromWallTimeSlope) {
   EXPECT_THROW(derived_core_speed(0.25, 0), Error);
   EXPECT_THROW(derived_core_speed(0.25, -1), Error);
 }
-
-TEST(ProfileSpeed, ReplacesSpeedInCpuTableKeepingComments) {
-  const std::string in =
-      "name = \"rpi4\"\n# speed = 1 in a comment stays\n[cpu]\ncores = 4\n"
-      "speed = 0.22  # a guess\nperiod = \"100ms\"\n[memory]\nspeed = 9\n";
-  EXPECT_EQ(set_profile_core_speed(in, 0.125),
-            "name = \"rpi4\"\n# speed = 1 in a comment stays\n[cpu]\ncores = 4\n"
-            "speed = 0.125  # a guess\nperiod = \"100ms\"\n[memory]\nspeed = 9\n");
-}
-
-TEST(ProfileSpeed, AddsSpeedWhereMissing) {
-  EXPECT_EQ(set_profile_core_speed("[cpu]\ncores = 4\n[memory]\nlimit = \"1GiB\"\n", 0.5),
-            "[cpu]\ncores = 4\nspeed = 0.5\n[memory]\nlimit = \"1GiB\"\n");
-  EXPECT_EQ(set_profile_core_speed("[cpu]\ncores = 4", 0.5), "[cpu]\ncores = 4\nspeed = 0.5\n");
-  EXPECT_EQ(set_profile_core_speed("name = \"x\"\n", 0.5), "name = \"x\"\n\n[cpu]\nspeed = 0.5\n");
-}
