@@ -13,7 +13,7 @@ struct Outcome {
 // Registered in main.cpp in this order; add one line there when a command lands.
 void add_devices_command(CLI::App& app, Outcome& out);  // devices_cmd.cpp
 void add_run_command(CLI::App& app, Outcome& out);      // run_cmd.cpp
-// void add_image_command(CLI::App& app, Outcome& out);     // image_cmd.cpp
+void add_image_command(CLI::App& app, Outcome& out);    // image_cmd.cpp
 void add_report_command(CLI::App& app, Outcome& out);   // report_cmd.cpp
 void add_compare_command(CLI::App& app, Outcome& out);  // compare_cmd.cpp
 void add_experiment_command(CLI::App& app, Outcome& out);  // experiment_cmd.cpp

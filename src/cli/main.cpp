@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   cgprof::cli::add_experiment_command(app, outcome);
   cgprof::cli::add_calibrate_command(app, outcome);
   cgprof::cli::add_predict_command(app, outcome);
+  cgprof::cli::add_image_command(app, outcome);
 
   try {
     app.parse(argc, argv);

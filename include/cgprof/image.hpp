@@ -1,0 +1,143 @@
+// OCI images read by cgprof itself: references, platform selection, verified streaming of blobs,
+// secure layer application and a content-addressed store of unpacked root filesystems.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cgprof/sys.hpp"
+
+namespace cgprof::image {
+
+// What the user typed, split into a filesystem path and an optional selector.
+//   dir            OCI layout (a lone manifest needs no tag) or an archive file
+//   dir:tag        org.opencontainers.image.ref.name annotation (or RepoTags in a docker-archive)
+//   dir@sha256:..  manifest digest
+// An existing path always wins over a split at ':' so paths containing ':' keep working.
+struct ImageRef {
+  std::string path;
+  std::string tag;     // empty: none given
+  std::string digest;  // "sha256:<64 hex>", empty: none given
+  std::string str() const;
+};
+ImageRef parse_image_ref(const std::string& text);
+
+// os/arch[/variant], e.g. linux/arm64/v8. Empty variant matches any variant.
+struct Platform {
+  std::string os = "linux";
+  std::string architecture;
+  std::string variant;
+  std::string str() const;
+};
+Platform parse_platform(const std::string& text);  // throws Error on a malformed value
+Platform host_platform();                          // linux + uname machine in GOARCH spelling
+
+// The parts of the image config that a run honours (docker semantics).
+struct ImageConfig {
+  std::vector<std::string> entrypoint, cmd, env;
+  std::string working_dir, user;
+};
+
+struct LayerInfo {
+  std::string digest;      // blob digest ("sha256:...")
+  std::string media_type;  // normalised to the OCI spelling
+  uint64_t size = 0;       // compressed size in bytes, as the manifest says
+  std::string diff_id;     // digest of the uncompressed tar, from the config
+};
+
+// A resolved image: everything needed to unpack it, read from the layout/archive and verified.
+struct ImageManifest {
+  std::string source;           // the reference as given
+  std::string format;           // "oci-layout", "oci-archive", "docker-archive"
+  std::string manifest_digest;  // empty for a classic docker-archive (it has no manifest blob)
+  std::string config_digest;    // identifies the unpacked rootfs (it lists the diff_ids)
+  Platform platform;
+  ImageConfig config;
+  std::vector<LayerInfo> layers;
+};
+
+class ImageSource;  // private: an open layout or archive
+
+struct UnpackOptions {
+  // Rootless: owners cannot be set (files belong to the caller; the launcher maps the caller to
+  // root in a user namespace), device nodes are skipped with one notice.
+  bool rootless = false;
+  // Show "layer i/n: bytes/total" on stderr; the caller passes isatty(2).
+  bool progress = false;
+};
+
+// An opened image. Holds the layout/archive open so blobs are read from what was inspected.
+class Image {
+ public:
+  Image(const ImageRef& ref, const std::optional<Platform>& platform);
+  ~Image();
+  Image(Image&&) noexcept;
+  Image& operator=(Image&&) noexcept;
+
+  const ImageManifest& manifest() const { return manifest_; }
+
+  // Applies every layer, in order, to the directory `rootfs_fd`, verifying each blob's digest,
+  // size and diff_id while it streams. Throws Error naming the blob/entry on any failure; the
+  // caller discards the directory then (it is not usable).
+  void unpack_into(int rootfs_fd, const UnpackOptions& opts) const;
+
+ private:
+  std::unique_ptr<ImageSource> source_;
+  ImageManifest manifest_;
+  std::vector<std::string> layer_paths_;
+};
+
+// Unpacks into DIR (which must not exist or be empty) through a temporary sibling directory
+// renamed into place at the end, so a failure leaves DIR as it was.
+void unpack_to_directory(const Image& image, const std::string& dir, const UnpackOptions& opts);
+
+// A prepared image: a read-only-by-convention rootfs in the store. While this object lives the
+// cache entry holds a shared lock, so `cgprof image prune` leaves it alone.
+struct PreparedImage {
+  std::string rootfs;
+  std::string manifest_digest;
+  std::string config_digest;
+  ImageConfig config;
+  bool cache_hit = false;
+  UniqueFd lock;  // shared flock on the entry; released on destruction
+};
+
+struct CachedImage {
+  std::string key;  // config digest hex
+  std::string source, manifest_digest, path;
+  uint64_t bytes = 0;  // disk usage of the rootfs (st_blocks)
+  int64_t created = 0;
+  bool in_use = false;
+};
+
+class ImageStore {
+ public:
+  // $CGPROF_CACHE_DIR, else /var/cache/cgprof for root, else $XDG_CACHE_HOME/cgprof, else
+  // ~/.cache/cgprof.
+  static std::string default_dir();
+  explicit ImageStore(std::string dir = default_dir());
+
+  // Returns the unpacked rootfs of the image, unpacking it once (a second caller waits on the
+  // entry's lock and then finds it published). A cache hit reads only the manifest and config.
+  PreparedImage prepare(const ImageRef& ref, const std::optional<Platform>& platform,
+                        const UnpackOptions& opts);
+
+  std::vector<CachedImage> list() const;
+  // Removes entries not in use (a non-blocking exclusive lock succeeds) and stale temp dirs.
+  // Returns the entries removed.
+  std::vector<CachedImage> prune();
+
+  const std::string& dir() const { return dir_; }
+
+ private:
+  std::string dir_;
+};
+
+// Removes a directory tree below dirfd without following symlinks. Missing is fine.
+void remove_tree_at(int dirfd, const std::string& name);
+
+}  // namespace cgprof::image

@@ -1,0 +1,39 @@
+// Applying one layer (an uncompressed tar read by libarchive) to a rootfs directory.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+struct archive;
+
+namespace cgprof::image {
+
+struct ApplyOptions {
+  bool rootless = false;
+};
+
+// Things skipped because we lack the privilege; the caller prints one notice per kind.
+struct ApplyNotices {
+  uint64_t devices_skipped = 0;
+  uint64_t owners_skipped = 0;  // rootless: entries owned by someone other than root
+  uint64_t xattrs_skipped = 0;
+  std::string first_xattr;
+};
+
+// Reads every entry of `a` (already opened, tar format) and applies it below rootfd: whiteouts and
+// opaque directories hide only what lower layers put there; directory modes and mtimes are set
+// once the layer is complete. Throws Error naming the entry.
+void apply_layer(struct archive* a, int rootfd, const ApplyOptions& opts, ApplyNotices& notices);
+
+// Convenience for tests and the fuzzer: applies an in-memory uncompressed tar.
+void apply_tar_bytes(const void* data, size_t len, int rootfd, const ApplyOptions& opts,
+                     ApplyNotices& notices);
+
+// Runs f with the calling thread's LC_CTYPE set to C.UTF-8, so libarchive hands pax (UTF-8)
+// names through unchanged whatever the process locale is.
+void with_utf8_locale(const std::function<void()>& f);
+
+}  // namespace cgprof::image

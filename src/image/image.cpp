@@ -1,0 +1,189 @@
+// Opening an image and unpacking its layers, verifying every blob while it streams.
+#include "cgprof/image.hpp"
+
+#include <archive.h>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+
+#include "apply.hpp"
+#include "cgprof/error.hpp"
+#include "cgprof/units.hpp"
+#include "digest.hpp"
+#include "layer_stream.hpp"
+#include "manifest.hpp"
+#include "secure_fs.hpp"
+#include "source.hpp"
+
+namespace cgprof::image {
+
+namespace {
+
+Compression compression_of(const std::string& media_type) {
+  if (media_type == "application/vnd.oci.image.layer.v1.tar+gzip") return Compression::kGzip;
+  if (media_type == "application/vnd.oci.image.layer.v1.tar+zstd") return Compression::kZstd;
+  if (media_type == "application/vnd.oci.image.layer.v1.tar") return Compression::kNone;
+  return Compression::kSniff;  // docker-archive: whatever the bytes say
+}
+
+// libarchive pulls uncompressed bytes through this callback. Exceptions must not cross its C
+// frames, so a failure is parked here and rethrown once libarchive has returned.
+struct ReadContext {
+  LayerStream* stream;
+  std::exception_ptr failure;
+};
+
+la_ssize_t read_cb(struct archive* a, void* client, const void** buf) {
+  auto* ctx = static_cast<ReadContext*>(client);
+  try {
+    auto [p, n] = ctx->stream->next();
+    *buf = p;
+    return static_cast<la_ssize_t>(n);
+  } catch (...) {
+    ctx->failure = std::current_exception();
+    archive_set_error(a, EIO, "layer stream failed");
+    return -1;
+  }
+}
+
+double now_s() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+void apply_one(const ImageSource& src, const LayerInfo& layer, const std::string& member,
+               int rootfd, const std::string& what, const UnpackOptions& opts,
+               ApplyNotices& notices, const std::string& progress_label) {
+  auto file = src.open(member);
+  if (!file) throw Error("blob missing from " + src.path() + " (" + member + ")");
+  // The manifest's size is checked first: a mismatch is known before a byte is applied.
+  if (!layer.digest.empty() && file->size != layer.size)
+    throw Error("size " + std::to_string(file->size) + " does not match the manifest's " +
+                std::to_string(layer.size));
+  LayerStream stream(std::move(*file), compression_of(layer.media_type), what);
+  double last = 0;
+  if (opts.progress) {
+    uint64_t total = stream.compressed_read() + layer.size;
+    stream.on_progress = [&, total](uint64_t done) {
+      double t = now_s();
+      if (t - last < 0.1) return;
+      last = t;
+      std::fprintf(stderr, "\r\033[K%s %s / %s", progress_label.c_str(), format_size(done).c_str(),
+                   format_size(total).c_str());
+      std::fflush(stderr);
+    };
+  }
+  ReadContext ctx{&stream, nullptr};
+  with_utf8_locale([&] {
+    struct archive* a = archive_read_new();
+    archive_read_support_format_tar(a);
+    archive_read_set_read_callback(a, read_cb);
+    archive_read_set_callback_data(a, &ctx);
+    try {
+      if (archive_read_open1(a) != ARCHIVE_OK) {
+        if (ctx.failure) std::rethrow_exception(ctx.failure);
+        throw Error(std::string("tar: ") +
+                    (archive_error_string(a) ? archive_error_string(a) : "open failed"));
+      }
+      try {
+        ApplyOptions ao;
+        ao.rootless = opts.rootless;
+        apply_layer(a, rootfd, ao, notices);
+      } catch (Error&) {
+        if (ctx.failure) std::rethrow_exception(ctx.failure);  // the real cause: corrupt stream
+        throw;
+      }
+    } catch (...) {
+      archive_read_free(a);
+      throw;
+    }
+    archive_read_free(a);
+  });
+  stream.drain();
+  if (opts.progress) std::fprintf(stderr, "\r\033[K");
+  if (!layer.digest.empty() && stream.blob_digest() != layer.digest)
+    throw Error("content digest is " + stream.blob_digest() + " (corrupt or tampered blob)");
+  if (stream.diff_id() != layer.diff_id)
+    throw Error("uncompressed digest " + stream.diff_id() +
+                " does not match the config's diff_id " + layer.diff_id);
+}
+
+}  // namespace
+
+Image::Image(const ImageRef& ref, const std::optional<Platform>& platform) {
+  source_ = open_image_source(ref.path);
+  ResolvedImage r = resolve_image(*source_, ref, platform);
+  manifest_ = std::move(r.manifest);
+  layer_paths_ = std::move(r.layer_paths);
+}
+
+Image::~Image() = default;
+Image::Image(Image&&) noexcept = default;
+Image& Image::operator=(Image&&) noexcept = default;
+
+void Image::unpack_into(int rootfs_fd, const UnpackOptions& opts) const {
+  ApplyNotices notices;
+  const size_t n = manifest_.layers.size();
+  for (size_t i = 0; i < n; ++i) {
+    const LayerInfo& l = manifest_.layers[i];
+    std::string id = l.digest.empty() ? layer_paths_[i] : l.digest;
+    std::string what = "layer " + std::to_string(i + 1) + "/" + std::to_string(n) + " blob " + id;
+    std::string label = "unpacking layer " + std::to_string(i + 1) + "/" + std::to_string(n) + " " +
+                        short_digest(l.digest.empty() ? l.diff_id : l.digest);
+    with_context(what, [&] {
+      apply_one(*source_, l, layer_paths_[i], rootfs_fd, what, opts, notices, label);
+    });
+  }
+  if (notices.devices_skipped)
+    std::fprintf(stderr,
+                 "cgprof: notice: %llu device node(s) skipped (creating devices needs root)\n",
+                 static_cast<unsigned long long>(notices.devices_skipped));
+  if (notices.owners_skipped)
+    std::fprintf(stderr,
+                 "cgprof: notice: rootless unpack: %llu entries owned by non-root ids are owned by "
+                 "you (root inside the container)\n",
+                 static_cast<unsigned long long>(notices.owners_skipped));
+  if (notices.xattrs_skipped)
+    std::fprintf(
+        stderr, "cgprof: notice: %llu extended attribute(s) not permitted here (first: %s)\n",
+        static_cast<unsigned long long>(notices.xattrs_skipped), notices.first_xattr.c_str());
+}
+
+void unpack_to_directory(const Image& image, const std::string& dir, const UnpackOptions& opts) {
+  std::string d = dir;
+  while (d.size() > 1 && d.back() == '/') d.pop_back();
+  struct stat st;
+  if (::stat(d.c_str(), &st) == 0) {
+    if (!S_ISDIR(st.st_mode)) throw Error("unpack target " + d + ": exists and is not a directory");
+    // rename(2) replaces an empty directory atomically; refuse a non-empty one up front.
+    UniqueFd fd = open_at(AT_FDCWD, d, O_RDONLY | O_DIRECTORY);
+    DIR* dp = ::fdopendir(fd.release());
+    if (!dp) throw_errno("opendir", d);
+    bool empty = true;
+    while (struct dirent* e = ::readdir(dp))
+      if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) empty = false;
+    ::closedir(dp);
+    if (!empty)
+      throw Error("unpack target " + d + ": directory is not empty (choose a new or empty one)");
+  }
+  std::string tmpl = d + ".cgprof-tmp-XXXXXX";
+  if (!::mkdtemp(tmpl.data())) throw_errno("mkdtemp", tmpl);
+  try {
+    UniqueFd root = open_at(AT_FDCWD, tmpl, O_RDONLY | O_DIRECTORY);
+    if (::fchmod(root.get(), 0755) != 0) throw_errno("chmod", tmpl);
+    image.unpack_into(root.get(), opts);
+    if (::rename(tmpl.c_str(), d.c_str()) != 0) throw_errno("rename to", d);
+  } catch (...) {
+    remove_tree_at(AT_FDCWD, tmpl);
+    throw;
+  }
+}
+
+}  // namespace cgprof::image

@@ -1,0 +1,67 @@
+// Builds small tar archives in memory for tests (libarchive's writer, pax format).
+#pragma once
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <sys/stat.h>
+
+#include <string>
+
+namespace cgprof::image::testing {
+
+class TarBuilder {
+ public:
+  TarBuilder() {
+    a_ = archive_write_new();
+    archive_write_set_format_pax_restricted(a_);
+    archive_write_open_memory(a_, buf_.data(), buf_.size(), &used_);
+  }
+  ~TarBuilder() {
+    if (a_) archive_write_free(a_);
+  }
+  TarBuilder& file(const std::string& path, const std::string& data, int mode = 0644, int uid = 0,
+                   int gid = 0) {
+    return add(path, AE_IFREG, mode, data, "", "", uid, gid);
+  }
+  TarBuilder& dir(const std::string& path, int mode = 0755) {
+    return add(path, AE_IFDIR, mode, "", "", "");
+  }
+  TarBuilder& symlink(const std::string& path, const std::string& target) {
+    return add(path, AE_IFLNK, 0777, "", target, "");
+  }
+  TarBuilder& hardlink(const std::string& path, const std::string& target) {
+    return add(path, AE_IFREG, 0644, "", "", target);
+  }
+  TarBuilder& fifo(const std::string& path) { return add(path, AE_IFIFO, 0644, "", "", ""); }
+  std::string finish() {
+    archive_write_close(a_);
+    archive_write_free(a_);
+    a_ = nullptr;
+    return std::string(buf_.data(), used_);
+  }
+
+ private:
+  TarBuilder& add(const std::string& path, unsigned type, int mode, const std::string& data,
+                  const std::string& symlink, const std::string& hardlink, int uid = 0,
+                  int gid = 0) {
+    archive_entry* e = archive_entry_new();
+    archive_entry_set_pathname(e, path.c_str());
+    archive_entry_set_filetype(e, type);
+    archive_entry_set_perm(e, static_cast<mode_t>(mode));
+    archive_entry_set_uid(e, uid);
+    archive_entry_set_gid(e, gid);
+    archive_entry_set_mtime(e, 1000000000, 0);
+    if (!symlink.empty()) archive_entry_set_symlink(e, symlink.c_str());
+    if (!hardlink.empty()) archive_entry_set_hardlink(e, hardlink.c_str());
+    archive_entry_set_size(e, static_cast<la_int64_t>(data.size()));
+    archive_write_header(a_, e);
+    if (!data.empty()) archive_write_data(a_, data.data(), data.size());
+    archive_entry_free(e);
+    return *this;
+  }
+  archive* a_;
+  std::string buf_ = std::string(4 << 20, '\0');
+  size_t used_ = 0;
+};
+
+}  // namespace cgprof::image::testing
