@@ -118,6 +118,8 @@ void add_image_command(CLI::App& app, Outcome& /*out*/) {
     image::ImageStore store;
     auto p = store.prepare(image::parse_image_ref(args->image), platform_of(args->platform),
                            unpack_options());
+    if (!p.cache_hit)
+      std::fprintf(stderr, "cgprof: unpacked %s into the cache\n", args->image.c_str());
     std::cout << p.rootfs << "\n";
   });
 

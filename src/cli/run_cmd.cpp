@@ -7,6 +7,7 @@
 #include "cgprof/error.hpp"
 #include "cgprof/sandbox.hpp"
 #include "commands.hpp"
+#include "image_run.hpp"
 #include "sandbox_options.hpp"
 
 namespace cgprof::cli {
@@ -16,14 +17,19 @@ struct RunArgs {
   std::string rootfs;
   std::vector<std::string> command;
   SandboxOptions sandbox;
+  ImageRunOptions image;
 };
 
 // Step 1: what to run and where.
 sandbox::ProcessSpec build_spec(const RunArgs& a) {
-  if (a.rootfs.empty()) throw Error("run: no root file system: give --rootfs DIR");
+  sandbox::ProcessSpec spec;
+  if (a.rootfs.empty()) {  // IMAGE [COMMAND [ARG...]]
+    apply_image(a.image, a.command, spec);
+    apply_sandbox_options(a.sandbox, spec);
+    return spec;
+  }
   if (a.command.empty())
     throw Error("run: no command: cgprof run --rootfs DIR [--] COMMAND [ARG...]");
-  sandbox::ProcessSpec spec;
   spec.rootfs = a.rootfs;
   spec.argv = a.command;
   apply_sandbox_options(a.sandbox, spec);
@@ -49,8 +55,10 @@ void add_run_command(CLI::App& app, Outcome& out) {
   cmd->add_option("--rootfs", args->rootfs, "Root file system directory to run in")
       ->type_name("DIR");
   add_sandbox_options(*cmd, args->sandbox);
+  add_image_run_options(*cmd, args->image);
   // Everything from COMMAND on belongs to the command, even things that look like options.
-  cmd->add_option("command", args->command, "COMMAND [ARG...]")->type_name("COMMAND");
+  cmd->add_option("command", args->command, "IMAGE [COMMAND [ARG...]], or COMMAND [ARG...] with --rootfs")
+      ->type_name("IMAGE|COMMAND");
   cmd->positionals_at_end();
   cmd->callback([args, &out] {
     sandbox::ProcessSpec spec = build_spec(*args);

@@ -59,15 +59,15 @@ double now_s() {
 }
 
 void apply_one(const ImageSource& src, const LayerInfo& layer, const std::string& member,
-               int rootfd, const std::string& what, const UnpackOptions& opts,
-               ApplyNotices& notices, const std::string& progress_label) {
+               int rootfd, const UnpackOptions& opts, ApplyNotices& notices,
+               const std::string& progress_label) {
   auto file = src.open(member);
   if (!file) throw Error("blob missing from " + src.path() + " (" + member + ")");
   // The manifest's size is checked first: a mismatch is known before a byte is applied.
   if (!layer.digest.empty() && file->size != layer.size)
     throw Error("size " + std::to_string(file->size) + " does not match the manifest's " +
                 std::to_string(layer.size));
-  LayerStream stream(std::move(*file), compression_of(layer.media_type), what);
+  LayerStream stream(std::move(*file), compression_of(layer.media_type), "");
   double last = 0;
   if (opts.progress) {
     uint64_t total = stream.compressed_read() + layer.size;
@@ -98,6 +98,10 @@ void apply_one(const ImageSource& src, const LayerInfo& layer, const std::string
         apply_layer(a, rootfd, ao, notices);
       } catch (Error&) {
         if (ctx.failure) std::rethrow_exception(ctx.failure);  // the real cause: corrupt stream
+        // A damaged tar is most often a corrupt blob: say so when the digest proves it.
+        stream.drain();  // a stream error found here (truncation) is the better message
+        if (!layer.digest.empty() && stream.blob_digest() != layer.digest)
+          throw Error("content digest is " + stream.blob_digest() + " (corrupt or tampered blob)");
         throw;
       }
     } catch (...) {
@@ -137,9 +141,8 @@ void Image::unpack_into(int rootfs_fd, const UnpackOptions& opts) const {
     std::string what = "layer " + std::to_string(i + 1) + "/" + std::to_string(n) + " blob " + id;
     std::string label = "unpacking layer " + std::to_string(i + 1) + "/" + std::to_string(n) + " " +
                         short_digest(l.digest.empty() ? l.diff_id : l.digest);
-    with_context(what, [&] {
-      apply_one(*source_, l, layer_paths_[i], rootfs_fd, what, opts, notices, label);
-    });
+    with_context(what,
+                 [&] { apply_one(*source_, l, layer_paths_[i], rootfs_fd, opts, notices, label); });
   }
   if (notices.devices_skipped)
     std::fprintf(stderr,

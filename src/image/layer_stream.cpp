@@ -20,7 +20,7 @@ LayerStream::LayerStream(BlobFile file, Compression c, std::string what)
     unsigned char m[4] = {};
     ssize_t n =
         ::pread(file_.fd, m, file_.size < 4 ? file_.size : 4, static_cast<off_t>(file_.offset));
-    if (n < 0) throw_errno("read", what_);
+    if (n < 0) throw_errno("read", what_.empty() ? "layer blob" : what_);
     if (n >= 2 && m[0] == 0x1f && m[1] == 0x8b)
       comp_ = Compression::kGzip;
     else if (n == 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd)
@@ -30,12 +30,12 @@ LayerStream::LayerStream(BlobFile file, Compression c, std::string what)
   }
   if (comp_ == Compression::kGzip) {
     // 15 + 32: zlib or gzip header, detected.
-    if (inflateInit2(&z_, 15 + 32) != Z_OK) throw Error(what_ + ": cannot initialise zlib");
+    if (inflateInit2(&z_, 15 + 32) != Z_OK) throw Error(prefix() + "cannot initialise zlib");
     z_init_ = true;
   } else if (comp_ == Compression::kZstd) {
     zs_ = ZSTD_createDStream();
     if (!zs_ || ZSTD_isError(ZSTD_initDStream(zs_)))
-      throw Error(what_ + ": cannot initialise zstd");
+      throw Error(prefix() + "cannot initialise zstd");
   }
 }
 
@@ -57,8 +57,8 @@ bool LayerStream::fill_input() {
   do {
     n = ::pread(file_.fd, in_buf_.data(), want, static_cast<off_t>(file_.offset + in_pos_));
   } while (n < 0 && errno == EINTR);
-  if (n < 0) throw_errno("read", what_);
-  if (n == 0) throw Error(what_ + ": blob shorter than its size " + std::to_string(file_.size));
+  if (n < 0) throw_errno("read", what_.empty() ? "layer blob" : what_);
+  if (n == 0) throw Error(prefix() + "blob shorter than its size " + std::to_string(file_.size));
   blob_hash_.update(in_buf_.data(), static_cast<size_t>(n));
   uint64_t before = in_pos_;
   in_pos_ += static_cast<uint64_t>(n);
@@ -83,12 +83,12 @@ std::pair<const char*, size_t> LayerStream::next() {
     size_t produced = 0;
     if (comp_ == Compression::kGzip) {
       if (!have) {
-        if (!stream_end_) throw Error(what_ + ": truncated gzip stream");
+        if (!stream_end_) throw Error(prefix() + "truncated gzip stream");
         return {nullptr, 0};
       }
       if (stream_end_) {
         // Concatenated gzip members are one stream (pigz, some registries).
-        if (inflateReset(&z_) != Z_OK) throw Error(what_ + ": zlib reset failed");
+        if (inflateReset(&z_) != Z_OK) throw Error(prefix() + "zlib reset failed");
         stream_end_ = false;
       }
       z_.next_in = reinterpret_cast<Bytef*>(in_buf_.data() + in_off_);
@@ -97,19 +97,19 @@ std::pair<const char*, size_t> LayerStream::next() {
       z_.avail_out = static_cast<uInt>(out_buf_.size());
       int rc = inflate(&z_, Z_NO_FLUSH);
       if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR)
-        throw Error(what_ + ": corrupt gzip data: " + (z_.msg ? z_.msg : "inflate failed"));
+        throw Error(prefix() + "corrupt gzip data: " + (z_.msg ? z_.msg : "inflate failed"));
       if (rc == Z_STREAM_END) stream_end_ = true;
       in_off_ = in_len_ - z_.avail_in;
       produced = out_buf_.size() - z_.avail_out;
     } else {
       if (!have) {
-        if (zstd_last_ != 0) throw Error(what_ + ": truncated zstd stream");
+        if (zstd_last_ != 0) throw Error(prefix() + "truncated zstd stream");
         return {nullptr, 0};
       }
       ZSTD_inBuffer in{in_buf_.data() + in_off_, in_len_ - in_off_, 0};
       ZSTD_outBuffer out{out_buf_.data(), out_buf_.size(), 0};
       size_t rc = ZSTD_decompressStream(zs_, &out, &in);
-      if (ZSTD_isError(rc)) throw Error(what_ + ": corrupt zstd data: " + ZSTD_getErrorName(rc));
+      if (ZSTD_isError(rc)) throw Error(prefix() + "corrupt zstd data: " + ZSTD_getErrorName(rc));
       zstd_last_ = rc;
       in_off_ += in.pos;
       produced = out.pos;

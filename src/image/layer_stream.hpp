@@ -23,7 +23,7 @@ enum class Compression { kNone, kGzip, kZstd, kSniff };
 
 class LayerStream {
  public:
-  // `what` names the blob in errors ("layer 2/3 blob sha256:...").
+  // `what` names the blob in errors ("layer 2/3 blob sha256:..."); empty when the caller adds it.
   LayerStream(BlobFile file, Compression c, std::string what);
   ~LayerStream();
   LayerStream(const LayerStream&) = delete;
@@ -46,6 +46,7 @@ class LayerStream {
 
  private:
   bool fill_input();
+  std::string prefix() const { return what_.empty() ? std::string() : what_ + ": "; }
 
   BlobFile file_;
   Compression comp_;
