@@ -8,6 +8,7 @@
 #include "cgprof/sandbox.hpp"
 #include "commands.hpp"
 #include "image_run.hpp"
+#include "run_profile.hpp"
 #include "sandbox_options.hpp"
 
 namespace cgprof::cli {
@@ -18,6 +19,7 @@ struct RunArgs {
   std::vector<std::string> command;
   SandboxOptions sandbox;
   ImageRunOptions image;
+  ProfileOptions profile;  // limits, sampling, result (run_profile.hpp)
 };
 
 // Step 1: what to run and where.
@@ -40,10 +42,7 @@ sandbox::ProcessSpec build_spec(const RunArgs& a) {
 int run_once(const RunArgs& a, const sandbox::ProcessSpec& spec) {
   sandbox::LaunchOptions launch;
   launch.quiet = a.sandbox.quiet;
-  sandbox::Container container;
-  container.start(spec, launch);
-  sandbox::ExitStatus status = container.wait();
-  return status.exit_code();
+  return run_profiled(a.profile, spec, launch);
 }
 
 }  // namespace
@@ -56,6 +55,7 @@ void add_run_command(CLI::App& app, Outcome& out) {
       ->type_name("DIR");
   add_sandbox_options(*cmd, args->sandbox);
   add_image_run_options(*cmd, args->image);
+  add_profile_options(cmd, args->profile);
   // Everything from COMMAND on belongs to the command, even things that look like options.
   cmd->add_option("command", args->command, "IMAGE [COMMAND [ARG...]], or COMMAND [ARG...] with --rootfs")
       ->type_name("IMAGE|COMMAND");

@@ -1,0 +1,328 @@
+// Orchestration of one profiled run. Every resource is an object (RunCgroup, Container, Sampler,
+// the signal scope, the status thread), so every exit path kills the workload, removes the
+// cgroup and restores signal handlers; the result directory is written on every path too.
+#include "run_profile.hpp"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <thread>
+
+#include "cgprof/cgroup.hpp"
+#include "cgprof/error.hpp"
+#include "cgprof/result.hpp"
+#include "cgprof/sampler.hpp"
+#include "limit_options.hpp"
+
+namespace cgprof::cli {
+namespace {
+
+constexpr double kMaxRateHz = 50000;
+
+// ---- Ctrl-C / SIGTERM / SIGHUP: kill the cgroup from the handler (async-signal-safe) ----
+volatile sig_atomic_t g_interrupted = 0;
+volatile int g_kill_fd = -1;
+volatile pid_t g_kill_pid = -1;
+
+extern "C" void on_interrupt(int sig) {
+  int saved = errno;
+  if (!g_interrupted) g_interrupted = sig;
+  if (g_kill_fd >= 0) {
+    ssize_t n = ::write(g_kill_fd, "1", 1);
+    (void)n;
+  } else if (g_kill_pid > 0) {
+    ::kill(g_kill_pid, SIGKILL);
+  }
+  errno = saved;
+}
+
+class InterruptScope {
+ public:
+  InterruptScope() {
+    g_interrupted = 0;
+    g_kill_fd = -1;
+    g_kill_pid = -1;
+    struct sigaction sa;
+    std::memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_interrupt;
+    sigemptyset(&sa.sa_mask);
+    for (int i = 0; i < 3; ++i) ::sigaction(kSignals[i], &sa, &old_[i]);
+  }
+  ~InterruptScope() {
+    for (int i = 0; i < 3; ++i) ::sigaction(kSignals[i], &old_[i], nullptr);
+    g_kill_fd = -1;
+    g_kill_pid = -1;
+  }
+  void set_kill_fd(int fd) { g_kill_fd = fd; }
+  void set_pid(pid_t pid) { g_kill_pid = pid; }
+  // Throws the Error that ends an interrupted run (docker: 128+N).
+  void check() const {
+    if (int sig = g_interrupted)
+      throw Error("interrupted by signal " + std::to_string(sig), 128 + sig);
+  }
+  int signal() const { return g_interrupted; }
+
+ private:
+  static constexpr int kSignals[3] = {SIGINT, SIGTERM, SIGHUP};
+  struct sigaction old_[3];
+};
+
+// ---- live status line on a TTY ----
+class LiveStatus {
+ public:
+  LiveStatus(const Sampler& sampler, std::optional<double> quota)
+      : sampler_(sampler), quota_(quota) {
+    if (!::isatty(STDERR_FILENO)) return;
+    thread_ = std::thread([this] { loop(); });
+  }
+  ~LiveStatus() { stop(); }
+  void stop() {
+    if (!thread_.joinable()) return;
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+    std::fputs("\r\033[K", stderr);
+  }
+
+ private:
+  void loop() {
+    auto t0 = std::chrono::steady_clock::now();
+    Sample prev = sampler_.latest();
+    std::unique_lock<std::mutex> lk(mu_);
+    while (!cv_.wait_for(lk, std::chrono::milliseconds(500), [this] { return done_; })) {
+      Sample cur = sampler_.latest();
+      if (prev.t_ns != 0 && cur.t_ns > prev.t_ns) {
+        double elapsed =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        std::string line = format_live_status(prev, cur, quota_, elapsed);
+        std::fprintf(stderr, "\r\033[K%s", line.c_str());
+        std::fflush(stderr);
+      }
+      prev = cur;
+    }
+  }
+  const Sampler& sampler_;
+  std::optional<double> quota_;
+  std::thread thread_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+};
+
+std::string sanitized(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-';
+    out += ok ? c : '_';
+  }
+  if (out.size() > 40) out.resize(40);
+  return out.empty() ? "run" : out;
+}
+
+void mkdir_parents(const std::string& path) {
+  for (size_t i = 1; i <= path.size(); ++i) {
+    if (i == path.size() || path[i] == '/') {
+      std::string p = path.substr(0, i);
+      if (::mkdir(p.c_str(), 0755) != 0 && errno != EEXIST) throw_errno("mkdir", p);
+    }
+  }
+}
+
+// --output DIR, or ./cgprof-results/<UTC time>-<device>-<command>[-N]: a new directory.
+std::string make_output_dir(const ProfileOptions& o, const std::string& device,
+                            const std::vector<std::string>& argv) {
+  if (!o.output.empty()) {
+    mkdir_parents(o.output);
+    struct stat st;
+    if (::stat((o.output + "/run.json").c_str(), &st) == 0) {
+      throw Error("--output " + o.output +
+                  ": already holds a run (run.json); choose a new "
+                  "directory or leave --output out for a fresh timestamped one");
+    }
+    return o.output;
+  }
+  char ts[32];
+  time_t now = ::time(nullptr);
+  struct tm tm;
+  ::gmtime_r(&now, &tm);
+  std::strftime(ts, sizeof ts, "%Y%m%dT%H%M%SZ", &tm);
+  std::string cmd = argv.empty() ? "run" : argv[0].substr(argv[0].rfind('/') + 1);
+  std::string base =
+      std::string("cgprof-results/") + ts + "-" + sanitized(device) + "-" + sanitized(cmd);
+  mkdir_parents("cgprof-results");
+  for (int n = 1;; ++n) {
+    std::string dir = n == 1 ? base : base + "-" + std::to_string(n);
+    if (::mkdir(dir.c_str(), 0755) == 0) return dir;
+    if (errno != EEXIST || n > 1000) throw_errno("mkdir", dir);
+  }
+}
+
+int64_t mono_ns() {
+  struct timespec ts;
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+void fill_limits(RunResult& r, const LimitsWritten& w) {
+  for (const auto& [file, value] : w.files) {
+    auto [it, fresh] = r.limits_written.emplace(file, value);
+    if (!fresh) it->second += "\n" + value;  // io.max: one line per disk
+  }
+  for (size_t i = 0; i < w.notices.size(); ++i)
+    r.limits_written["notice." + std::to_string(i + 1)] = w.notices[i];
+  r.quota_cores = w.cpu_quota_cores;
+}
+
+}  // namespace
+
+void add_profile_options(CLI::App* cmd, ProfileOptions& o) {
+  add_limit_options(cmd, o.limits);
+  cmd->add_option("--rate", o.rate_hz, "Samples per second (1..50000, default 1000)")
+      ->type_name("HZ");
+  cmd->add_option("--sample", o.sample,
+                  "Sample groups, comma-separated: cpu,memory,io,pids,psi,net (default: all)")
+      ->type_name("LIST");
+  cmd->add_option("--output", o.output,
+                  "Result directory (default: ./cgprof-results/<time>-<device>-<command>/)")
+      ->type_name("DIR");
+  cmd->add_flag("--no-cgroup", o.no_cgroup,
+                "Run without a cgroup: no limits, no sampling, no result directory (for hosts "
+                "without a usable cgroup v2)");
+}
+
+int run_profiled(const ProfileOptions& o, const sandbox::ProcessSpec& spec,
+                 sandbox::LaunchOptions launch) {
+  if (o.no_cgroup) {
+    if (!o.limits.empty() || !o.limits.device.empty() || !o.output.empty()) {
+      throw Error(
+          "--no-cgroup runs without limits or results: leave out --device, the limit "
+          "options and --output, or drop --no-cgroup");
+    }
+    sandbox::Container container;
+    container.start(spec, launch);
+    return container.wait().exit_code();
+  }
+  if (!(o.rate_hz >= 1 && o.rate_hz <= kMaxRateHz)) {
+    throw Error("--rate " + std::to_string(o.rate_hz) + ": expected 1 to 50000 samples per second");
+  }
+  unsigned groups = with_context("--sample", [&] { return parse_sample_groups(o.sample); });
+  DeviceProfile device = resolve_device(o.limits);
+
+  // Installed before the cgroup exists, so an early Ctrl-C still runs every destructor.
+  InterruptScope interrupts;
+  RunCgroupOptions cgo;
+  cgo.limits = device.limits;
+  cgo.rootfs = spec.rootfs;
+  RunCgroup cg = RunCgroup::create(cgo);
+  interrupts.set_kill_fd(cg.kill_fd());
+  interrupts.check();
+  for (const std::string& n : cg.limits_written().notices)
+    std::fprintf(stderr, "cgprof: notice: %s\n", n.c_str());
+
+  std::string out_dir = make_output_dir(o, device.name, spec.argv);
+  RunResult r = new_run_result();
+  r.run_id = out_dir.substr(out_dir.rfind('/') + 1);
+  r.device_name = device.name;
+  r.device_source = device.source;
+  r.rootfs = spec.rootfs;
+  r.command = spec.argv;
+  fill_limits(r, cg.limits_written());
+
+  launch.cgroup_fd = cg.dirfd();
+  launch.forward_signals =
+      false;  // a signal to cgprof ends the run: InterruptScope kills the cgroup
+  CounterSnapshot start = read_counters(cg.dirfd());
+  sandbox::Container container;
+  int64_t t_start = mono_ns();
+  try {
+    container.start(spec, launch);
+  } catch (Error& e) {
+    r.exit.error = e.message();
+    r.exit.status = e.exit_code();
+    if (int sig = interrupts.signal()) {
+      // Interrupted while starting: the kill from the handler is why start() failed.
+      r.exit.interrupted = true;
+      r.exit.status = 128 + sig;
+      write_run_json(r, out_dir);
+      cg.destroy();
+      std::fprintf(stderr, "cgprof: interrupted by signal %d while starting; results in %s\n", sig,
+                   out_dir.c_str());
+      return r.exit.status;
+    }
+    write_run_json(r, out_dir);
+    throw;
+  }
+  interrupts.set_pid(container.pid());
+  if (interrupts.signal()) cg.kill();  // arrived while starting
+
+  // From here on a failure of cgprof still leaves a result directory saying what happened.
+  try {
+    SamplerConfig sc;
+    sc.rate_hz = o.rate_hz;
+    sc.groups = groups;
+    sc.net_pid = container.pid();
+    sc.output_dir = out_dir;
+    SamplerStats stats;
+    sandbox::ExitStatus status;
+    {
+      Sampler sampler(cg.dirfd(), sc);
+      sampler.start();
+      LiveStatus live(sampler, r.quota_cores);
+      status = container.wait();
+      live.stop();
+      stats = sampler.stop();
+    }
+    int64_t t_end = mono_ns();
+    CounterSnapshot end = read_counters(cg.dirfd());
+
+    r.sampler = stats;
+    int64_t exec_ns = container.exec_start_ns(), exit_ns = container.exit_ns();
+    r.wall_seconds = (exec_ns > 0 && exit_ns > exec_ns ? exit_ns - exec_ns : t_end - t_start) / 1e9;
+    r.totals = compute_totals(start, end, stats.summary, r.wall_seconds, r.quota_cores);
+    r.exit.status = status.exit_code();
+    if (status.signal) {
+      r.exit.signal = status.signal;
+    } else {
+      r.exit.exit_code = status.code;
+    }
+    uint64_t oom_before = start.has_memory_events ? start.events.oom_kill : 0;
+    // The container's init reports a killed workload as a signal or as 128+N; either way 137.
+    r.exit.oom_killed = status.exit_code() == 128 + SIGKILL && end.has_memory_events &&
+                        end.events.oom_kill > oom_before;
+    if (int sig = interrupts.signal()) {
+      r.exit.interrupted = true;
+      r.exit.status = 128 + sig;
+    }
+  } catch (Error& e) {
+    cg.kill();
+    r.exit.error = e.message();
+    r.exit.status = e.exit_code();
+    r.exit.interrupted = interrupts.signal() != 0;
+    try {
+      write_run_json(r, out_dir);
+    } catch (const Error& w) {
+      std::fprintf(stderr, "cgprof: warning: %s\n", w.what());
+    }
+    throw;
+  }
+  write_run_json(r, out_dir);
+  cg.destroy();
+  std::fputs(format_summary(r).c_str(), stderr);
+  std::fprintf(stderr, "cgprof: results in %s\n", out_dir.c_str());
+  return r.exit.status;
+}
+
+}  // namespace cgprof::cli

@@ -1,0 +1,30 @@
+// The profiling half of `cgprof run`: device limits -> cgroup -> launch -> sampler -> wait ->
+// result. run_cmd.cpp builds the ProcessSpec and hands it to run_profiled().
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+
+#include "cgprof/device.hpp"
+#include "cgprof/sandbox.hpp"
+
+namespace cgprof::cli {
+
+struct ProfileOptions {
+  LimitOverrides limits;  // --device and the docker-style overrides (limit_options.hpp)
+  double rate_hz = 1000;  // --rate
+  std::string sample = "cpu,memory,io,pids,psi,net";  // --sample
+  std::string output;                                 // --output ("" = a new timestamped dir)
+  bool no_cgroup = false;  // --no-cgroup: no limits, no sampling, no result (no cgroup v2 here)
+};
+
+// Adds --device, the limit overrides, --rate, --sample and --output to `cmd`.
+void add_profile_options(CLI::App* cmd, ProfileOptions& o);
+
+// Runs `spec` under the device's limits, sampled; writes the result directory and prints the
+// summary. Returns docker's exit code (the workload's; 137 for an OOM kill; 128+N when cgprof
+// was interrupted by signal N). Throws Error when cgprof itself fails (after writing what it can).
+int run_profiled(const ProfileOptions& o, const sandbox::ProcessSpec& spec,
+                 sandbox::LaunchOptions launch);
+
+}  // namespace cgprof::cli

@@ -1,0 +1,141 @@
+#include "run_vm_common.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace cgprof_vm {
+namespace fs = std::filesystem;
+
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+namespace {
+
+std::string slurp(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+pid_t spawn(const std::vector<std::string>& args, const std::string& out, const std::string& err) {
+  std::vector<char*> argv;
+  std::string bin = env("CGPROF_BIN");
+  argv.push_back(bin.data());
+  std::vector<std::string> copy = args;
+  for (auto& a : copy) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int n = ::open("/dev/null", O_RDONLY);
+    ::dup2(n, 0);
+    ::dup2(o, 1);
+    ::dup2(e, 2);
+    ::signal(SIGINT, SIG_DFL);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+int wait_code(pid_t pid) {
+  int st = 0;
+  while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+int counter = 0;
+
+}  // namespace
+
+const std::string& test_rootfs() {
+  static std::string dir;
+  if (!dir.empty()) return dir;
+  std::string d = "/tmp/cgprof-vm-rootfs-" + std::to_string(::getuid());
+  std::string cmd = "rm -rf " + d + " && sh " + env("CGPROF_SOURCE_DIR") +
+                    "/rootfs-tools/make-busybox-rootfs " + d + " >/dev/null";
+  for (const char* w : {"cpu-burn", "mem-alloc", "file-read", "fork-heavy"})
+    cmd += " && cp " + env("CGPROF_BUILD_DIR") + "/rootfs-tools/workloads/" + w + " " + d + "/bin/";
+  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("building the test rootfs: " + cmd);
+  dir = d;
+  return dir;
+}
+
+RunOut cgprof(const std::vector<std::string>& args) {
+  Background b(args);
+  return b.finish();
+}
+
+Background::Background(const std::vector<std::string>& args) {
+  std::string base =
+      "/tmp/cgprof-vm-run-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
+  out_path_ = base + ".out";
+  err_path_ = base + ".err";
+  pid_ = spawn(args, out_path_, err_path_);
+}
+
+Background::~Background() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    wait_code(pid_);
+  }
+  ::unlink(out_path_.c_str());
+  ::unlink(err_path_.c_str());
+}
+
+RunOut Background::finish() {
+  RunOut r;
+  r.code = wait_code(pid_);
+  pid_ = -1;
+  r.out = slurp(out_path_);
+  r.err = slurp(err_path_);
+  return r;
+}
+
+std::string fresh_output_dir(const std::string& tag) {
+  return "/tmp/cgprof-vm-out-" + std::to_string(::getpid()) + "-" + tag + "-" +
+         std::to_string(++counter);
+}
+
+nlohmann::json read_run_json(const std::string& dir) {
+  return nlohmann::json::parse(slurp(dir + "/run.json"));
+}
+
+std::vector<std::string> leftover_cgroups() {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator("/sys/fs/cgroup", ec);
+       it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec) break;
+    if (it->is_directory(ec) && it->path().filename() == "cgprof") out.push_back(it->path());
+  }
+  return out;
+}
+
+std::vector<std::string> populated_run_cgroups() {
+  std::vector<std::string> out;
+  for (const std::string& parent : leftover_cgroups()) {
+    std::error_code ec;
+    for (auto& e : fs::directory_iterator(parent, ec)) {
+      if (!e.is_directory()) continue;
+      if (!slurp(e.path().string() + "/cgroup.procs").empty()) out.push_back(e.path());
+    }
+  }
+  return out;
+}
+
+}  // namespace cgprof_vm

@@ -1,0 +1,51 @@
+// Helpers for the `cgprof run` VM tests: a busybox rootfs with the static workloads, running
+// $CGPROF_BIN with captured output, reading run.json, and finding leftover cgroups.
+#pragma once
+
+#include <sys/types.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace cgprof_vm {
+
+std::string env(const char* name);
+
+// Builds (once per process) a rootfs under /tmp with rootfs-tools/make-busybox-rootfs plus the
+// workloads cpu-burn, mem-alloc, file-read, fork-heavy in /bin. Owned by the calling user.
+const std::string& test_rootfs();
+
+struct RunOut {
+  int code = -1;  // exit code, or 128+signal
+  std::string out, err;
+};
+
+// Runs $CGPROF_BIN ARGS... and waits.
+RunOut cgprof(const std::vector<std::string>& args);
+
+// Starts $CGPROF_BIN ARGS... in the background (stdout/stderr to files); finish() waits.
+class Background {
+ public:
+  explicit Background(const std::vector<std::string>& args);
+  ~Background();
+  pid_t pid() const { return pid_; }
+  RunOut finish();
+
+ private:
+  pid_t pid_ = -1;
+  std::string out_path_, err_path_;
+};
+
+// A fresh directory name under /tmp for --output (not created).
+std::string fresh_output_dir(const std::string& tag);
+
+nlohmann::json read_run_json(const std::string& dir);
+
+// Every directory named "cgprof" or below one, anywhere in /sys/fs/cgroup.
+std::vector<std::string> leftover_cgroups();
+
+// The leaf cgroups of running cgprof runs (…/cgprof/<id>) that hold processes.
+std::vector<std::string> populated_run_cgroups();
+
+}  // namespace cgprof_vm
