@@ -61,7 +61,7 @@ bool all_gone(const std::vector<pid_t>& pids) {
 }
 
 TEST_P(Cleanup, BackgroundProcessesDieWithTheWorkload) {
-  Running r(GetParam(), {"run", "--rootfs", rootfs(GetParam()), "sh", "-c",
+  Running r(GetParam(), {"run", "--no-cgroup", "--rootfs", rootfs(GetParam()), "sh", "-c",
                          "sleep 600 & sleep 600 & echo started; exec sleep 600"});
   ASSERT_TRUE(r.wait_for_line("started"));
   std::vector<pid_t> inside = descendants(r.pid());
@@ -84,7 +84,7 @@ TEST_P(Cleanup, BackgroundProcessesDieWithTheWorkload) {
 TEST_P(Cleanup, SigkillOfCgprofLeavesNothingBehind) {
   const std::set<std::string> tmp_before = our_temp_entries();
   const std::string mounts_before = our_mounts(rootfs(GetParam()));
-  Running r(GetParam(), {"run", "--rootfs", rootfs(GetParam()), "-v", "/tmp:/hosttmp:ro", "sh",
+  Running r(GetParam(), {"run", "--no-cgroup", "--rootfs", rootfs(GetParam()), "-v", "/tmp:/hosttmp:ro", "sh",
                          "-c", "sleep 600 & echo started; exec sleep 600"});
   ASSERT_TRUE(r.wait_for_line("started"));
   std::vector<pid_t> inside = descendants(r.pid());

@@ -43,7 +43,7 @@ TEST_P(Exit, NotFoundIs127WithOneLine) {
 }
 
 TEST_P(Exit, CgprofFailuresAre125) {
-  RunResult r = run_raw(GetParam(), {"run", "--rootfs", "/nonexistent-rootfs", "true"});
+  RunResult r = run_raw(GetParam(), {"run", "--no-cgroup", "--rootfs", "/nonexistent-rootfs", "true"});
   EXPECT_EQ(r.code, 125);
   EXPECT_NE(r.err.find("/nonexistent-rootfs"), std::string::npos);
   EXPECT_EQ(run(GetParam(), {"--no-such-option", "true"}).code, 125);
@@ -53,12 +53,12 @@ TEST_P(Exit, CgprofFailuresAre125) {
   EXPECT_NE(r.err.find("/nonexistent-host-dir"), std::string::npos);
   EXPECT_EQ(run(GetParam(), {"-v", "relative-target", "true"}).code, 125);
   EXPECT_EQ(run(GetParam(), {"-u", "nosuchuser", "true"}).code, 125);
-  EXPECT_EQ(run_raw(GetParam(), {"run", "--rootfs", rootfs(GetParam())}).code, 125);
+  EXPECT_EQ(run_raw(GetParam(), {"run", "--no-cgroup", "--rootfs", rootfs(GetParam())}).code, 125);
 }
 
 TEST_P(Exit, ForwardedSignalsReachTheWorkload) {
   for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) {
-    Running r(GetParam(), {"run", "--rootfs", rootfs(GetParam()), "sigwait"});
+    Running r(GetParam(), {"run", "--no-cgroup", "--rootfs", rootfs(GetParam()), "sigwait"});
     ASSERT_TRUE(r.wait_for_line("ready")) << "signal " << sig;
     kill(r.pid(), sig);
     RunResult res = r.finish();
@@ -69,7 +69,7 @@ TEST_P(Exit, ForwardedSignalsReachTheWorkload) {
 
 TEST_P(Exit, SigtermToCgprofEndsADefaultWorkloadWith143) {
   Running r(GetParam(),
-            {"run", "--rootfs", rootfs(GetParam()), "sh", "-c", "echo up; exec sleep 600"});
+            {"run", "--no-cgroup", "--rootfs", rootfs(GetParam()), "sh", "-c", "echo up; exec sleep 600"});
   ASSERT_TRUE(r.wait_for_line("up"));
   kill(r.pid(), SIGTERM);
   EXPECT_EQ(r.finish().code, 143);

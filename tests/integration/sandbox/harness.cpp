@@ -164,7 +164,7 @@ RunResult run_raw(Mode m, const std::vector<std::string>& after) {
 
 RunResult run(Mode m, const std::vector<std::string>& args,
               const std::vector<std::string>& extra_env) {
-  std::vector<std::string> after = {"run", "--rootfs", rootfs(m)};
+  std::vector<std::string> after = {"run", "--no-cgroup", "--rootfs", rootfs(m)};
   after.insert(after.end(), args.begin(), args.end());
   int out, err;
   pid_t pid = spawn(cgprof_argv(m, after), extra_env, &out, &err);
