@@ -61,25 +61,63 @@ int openat2_in_root(int root_fd, const char* rel, int flags) {
 enum class Create { kNo, kDir, kFile };
 
 // O_PATH fd of rel inside the root, creating missing components when asked (only possible on the
-// overlay: in read-only mode creation fails and the caller reports it).
+// overlay: in read-only mode creation fails and the caller reports it). Like runc's
+// MkdirAllInRoot: every prefix is resolved from the root with RESOLVE_IN_ROOT, so a symlink on
+// the way -- absolute, relative, with "..", or dangling -- is followed *inside* the root, and a
+// dangling one gets its target created there (docker's behaviour for `-v HOST:/link`).
 int resolve(int root_fd, const char* rel, Create create) {
   int fd = openat2_in_root(root_fd, rel[0] ? rel : ".", O_PATH);
   if (fd >= 0 || fd != -ENOENT || create == Create::kNo) return fd;
-  char buf[4096];
-  size_t n = strlen(rel);
-  if (n >= sizeof buf) return -ENAMETOOLONG;
-  memcpy(buf, rel, n + 1);
+  // path = the part already resolved (as written, relative to the root), then what is left.
+  char path[4096], rest[4096];
+  if (strlen(rel) >= sizeof rest) return -ENAMETOOLONG;
+  snprintf(rest, sizeof rest, "%s", rel);
+  path[0] = '\0';
   int parent = openat2_in_root(root_fd, ".", O_PATH);
   if (parent < 0) return parent;
-  char* comp = buf;
+  int links = 0;
+  char* comp = rest;
   for (;;) {
     while (*comp == '/') ++comp;
     char* slash = strchr(comp, '/');
     bool last = !slash || slash[strspn(slash, "/")] == '\0';
     if (slash) *slash = '\0';
     if (*comp == '\0') break;
-    int next = openat2_in_root(parent, comp, O_PATH);
+    size_t plen = strlen(path);
+    if (plen + strlen(comp) + 2 >= sizeof path) {
+      ::close(parent);
+      return -ENAMETOOLONG;
+    }
+    snprintf(path + plen, sizeof path - plen, "%s%s", plen ? "/" : "", comp);
+    int next = openat2_in_root(root_fd, path, O_PATH);
     if (next == -ENOENT) {
+      char target[4096];
+      ssize_t tn = ::readlinkat(parent, comp, target, sizeof target - 1);
+      if (tn >= 0) {
+        // A dangling symlink: continue with its target (from the root if absolute, else from
+        // the link's directory) followed by what was left of the path.
+        if (++links > 40) {
+          ::close(parent);
+          return -ELOOP;
+        }
+        target[tn] = '\0';
+        path[plen] = '\0';
+        char joined[4096];
+        int n = snprintf(joined, sizeof joined, "%s%s%s%s%s",
+                         target[0] == '/' ? "" : path, target[0] == '/' || !plen ? "" : "/", target,
+                         last ? "" : "/", last ? "" : slash + 1);
+        if (n < 0 || static_cast<size_t>(n) >= sizeof joined) {
+          ::close(parent);
+          return -ENAMETOOLONG;
+        }
+        memcpy(rest, joined, static_cast<size_t>(n) + 1);
+        path[0] = '\0';
+        ::close(parent);
+        parent = openat2_in_root(root_fd, ".", O_PATH);
+        if (parent < 0) return parent;
+        comp = rest;
+        continue;
+      }
       int rc;
       if (last && create == Create::kFile) {
         rc = ::openat(parent, comp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
@@ -92,7 +130,7 @@ int resolve(int root_fd, const char* rel, Create create) {
         ::close(parent);
         return err;
       }
-      next = openat2_in_root(parent, comp, O_PATH);
+      next = openat2_in_root(root_fd, path, O_PATH);
     }
     ::close(parent);
     if (next < 0) return next;

@@ -78,6 +78,34 @@ TEST_P(Filesystem, AVolumeTargetBehindASymlinkStaysInside) {
   std::system(("rm -rf " + host + " " + src + " " + root.substr(0, root.size() - 7)).c_str());
 }
 
+TEST_P(Filesystem, AVolumeOnADanglingSymlinkCreatesItsTargetInside) {
+  // As docker does: `-v SRC:/models` where /models -> /srv/models (missing) and
+  // /up -> ../../../<hostdir>/x (missing, escaping): the targets are created inside the
+  // container's root, the volume shows through the link, and nothing appears on the host.
+  char tmpl[] = "/var/tmp/cgprof-sandbox-test-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string host = tmpl;
+  std::string src = temp_dir();
+  { std::ofstream(src + "/weights") << "w\n"; }
+  chmod((src + "/weights").c_str(), 0644);
+  std::string root = temp_dir() + "/rootfs";
+  const std::string setup = "cp -a " + rootfs(GetParam()) + " " + root +
+                            " && ln -s /srv/models " + root + "/models && ln -s ../../../.." +
+                            host + "/x " + root + "/up && chown -hR --reference=" +
+                            rootfs(GetParam()) + " " + root;
+  ASSERT_EQ(std::system(setup.c_str()), 0);
+  const std::string before = tree_digest(root);
+  RunResult r = run_raw(GetParam(), {"run", "--no-cgroup", "--rootfs", root, "-v",
+                                     src + ":/models:ro", "-v", src + ":/up/deep", "sh", "-c",
+                                     "cat /models/weights /srv/models/weights " +
+                                         host + "/x/deep/weights"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "w\nw\nw\n") << r.err;
+  EXPECT_NE(access((host + "/x").c_str(), F_OK), 0) << "mount point escaped to the host";
+  EXPECT_EQ(tree_digest(root), before) << "the run changed the rootfs";
+  std::system(("rm -rf " + host + " " + src + " " + root.substr(0, root.size() - 7)).c_str());
+}
+
 TEST_P(Filesystem, VolumesReadWriteAndReadOnly) {
   std::string rw = temp_dir(), ro = temp_dir();
   { std::ofstream(ro + "/data") << "model weights\n"; }
