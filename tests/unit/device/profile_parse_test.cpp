@@ -100,6 +100,24 @@ TEST(ProfileParse, SyntaxErrorNamesFileLineAndColumn) {
   EXPECT_THAT(msg, HasSubstr("TOML syntax error at column"));
 }
 
+// Found by tests/fuzz/device_profile_fuzz.cpp: toml++ 3.3.0 aborted on these table headers (an
+// internal assertion) instead of reporting them.
+TEST(ProfileParse, MalformedTableHeaderIsASyntaxError) {
+  for (const char* header : {"[\\pu\n", "[[[1]]]\n", "[[=\n", "[\n"}) {
+    std::string msg = parse_error(std::string(header) + "cores = 4\n");
+    EXPECT_THAT(msg, HasSubstr("t.toml: line 3: TOML syntax error")) << header;
+  }
+}
+
+// Also from the fuzzer: toml++ 3.3.0 reaches __builtin_unreachable() when it checks a character in
+// U+00A1..U+0499 for whitespace (its generated tables miss that block); the compiled parser must
+// still report such a character outside a string as a syntax error.
+TEST(ProfileParse, NonAsciiOutsideAStringIsASyntaxError) {
+  for (const char* line : {"aliases = [\"a\"] \xd0\x9c\n", "\xc3\xa9 = 1\n", "[\xce\xa9]\n"})
+    EXPECT_THAT(parse_error(line), HasSubstr("t.toml: line 3: TOML syntax error")) << line;
+  EXPECT_EQ(parse("# \xd0\x9c in a comment\n").name, "t");
+}
+
 TEST(ProfileParse, UnknownKeyNamesLineKeyAndTheKnownKeys) {
   std::string msg = error_of([] { load_device_profile(data_file("bad-unknown-key.toml")); });
   EXPECT_EQ(msg, "device profile " + data_file("bad-unknown-key.toml") +
