@@ -63,9 +63,13 @@ struct ImageManifest {
 class ImageSource;  // private: an open layout or archive
 
 struct UnpackOptions {
-  // Rootless: owners cannot be set (files belong to the caller; the launcher maps the caller to
-  // root in a user namespace), device nodes are skipped with one notice.
+  // Rootless: device nodes are skipped with one notice. With an /etc/subuid range (and
+  // newuidmap), unpack_to_directory and ImageStore unpack in a user namespace mapped as the
+  // launcher maps a rootless run, so owners are shifted into the range; without one, files belong
+  // to the caller (whom the launcher maps to root).
   bool rootless = false;
+  // Set by them while unpacking in that user namespace: owners are set, unmapped ones kept ours.
+  bool in_userns = false;
   // Show "layer i/n: bytes/total" on stderr; the caller passes isatty(2).
   bool progress = false;
 };
@@ -139,5 +143,8 @@ class ImageStore {
 
 // Removes a directory tree below dirfd without following symlinks. Missing is fine.
 void remove_tree_at(int dirfd, const std::string& name);
+// remove_tree_at(AT_FDCWD, path), in the owner-shifting user namespace when the caller has one
+// (files owned by its subordinate ids cannot be removed from outside).
+void remove_unpacked_tree(const std::string& path);
 
 }  // namespace cgprof::image

@@ -95,12 +95,15 @@ class Applier {
   void chown_at(int dfd, const char* name, struct archive_entry* e, int flags) {
     uid_t uid = static_cast<uid_t>(archive_entry_uid(e));
     gid_t gid = static_cast<gid_t>(archive_entry_gid(e));
-    if (opts_.rootless) {
+    if (!opts_.set_owners) {
       // We cannot own files as other ids; they stay ours, which the launcher maps to root.
       if (uid != 0 || gid != 0) ++n_.owners_skipped;
       return;
     }
-    if (::fchownat(dfd, name, uid, gid, flags) != 0) throw_errno("chown");
+    if (::fchownat(dfd, name, uid, gid, flags) == 0) return;
+    // EINVAL: an id the user namespace does not map; the entry stays ours (root inside).
+    if (errno != EINVAL || !opts_.rootless) throw_errno("chown");
+    ++n_.owners_skipped;
   }
 
   void set_xattrs(int fd, struct archive_entry* e) {

@@ -12,7 +12,10 @@ struct archive;
 namespace cgprof::image {
 
 struct ApplyOptions {
-  bool rootless = false;
+  bool rootless = false;  // device nodes are skipped (counted)
+  // Owners are set with chown. Off (rootless without an id range): files stay the caller's.
+  // Rootless in a user namespace: ids the namespace does not map stay the caller's (counted).
+  bool set_owners = true;
 };
 
 // Things skipped because we lack the privilege; the caller prints one notice per kind.

@@ -20,6 +20,7 @@
 #include "manifest.hpp"
 #include "secure_fs.hpp"
 #include "source.hpp"
+#include "userns.hpp"
 
 namespace cgprof::image {
 
@@ -95,6 +96,7 @@ void apply_one(const ImageSource& src, const LayerInfo& layer, const std::string
       try {
         ApplyOptions ao;
         ao.rootless = opts.rootless;
+        ao.set_owners = !opts.rootless || opts.in_userns;
         apply_layer(a, rootfd, ao, notices);
       } catch (Error&) {
         if (ctx.failure) std::rethrow_exception(ctx.failure);  // the real cause: corrupt stream
@@ -150,9 +152,11 @@ void Image::unpack_into(int rootfs_fd, const UnpackOptions& opts) const {
                  static_cast<unsigned long long>(notices.devices_skipped));
   if (notices.owners_skipped)
     std::fprintf(stderr,
-                 "cgprof: notice: rootless unpack: %llu entries owned by non-root ids are owned by "
-                 "you (root inside the container)\n",
-                 static_cast<unsigned long long>(notices.owners_skipped));
+                 "cgprof: notice: rootless unpack: %llu entries owned by %s are owned by you (root "
+                 "inside the container)%s\n",
+                 static_cast<unsigned long long>(notices.owners_skipped),
+                 opts.in_userns ? "ids outside your /etc/subuid range" : "non-root ids",
+                 opts.in_userns ? "" : "; an /etc/subuid range for your user keeps their owners");
   if (notices.xattrs_skipped)
     std::fprintf(
         stderr, "cgprof: notice: %llu extended attribute(s) not permitted here (first: %s)\n",
@@ -181,12 +185,26 @@ void unpack_to_directory(const Image& image, const std::string& dir, const Unpac
   try {
     UniqueFd root = open_at(AT_FDCWD, tmpl, O_RDONLY | O_DIRECTORY);
     if (::fchmod(root.get(), 0755) != 0) throw_errno("chmod", tmpl);
-    image.unpack_into(root.get(), opts);
+    unpack_with_owners(image, root.get(), opts);
     if (::rename(tmpl.c_str(), d.c_str()) != 0) throw_errno("rename to", d);
   } catch (...) {
-    remove_tree_at(AT_FDCWD, tmpl);
+    remove_unpacked_tree(tmpl);
     throw;
   }
+}
+
+void unpack_with_owners(const Image& image, int rootfs_fd, const UnpackOptions& opts) {
+  auto plan = opts.rootless ? owner_shift_plan() : std::nullopt;
+  if (!plan) return image.unpack_into(rootfs_fd, opts);
+  UnpackOptions in = opts;
+  in.in_userns = true;
+  run_in_userns(*plan, [&] { image.unpack_into(rootfs_fd, in); });
+}
+
+void remove_unpacked_tree(const std::string& path) {
+  if (auto plan = owner_shift_plan())
+    return run_in_userns(*plan, [&] { remove_tree_at(AT_FDCWD, path); });
+  remove_tree_at(AT_FDCWD, path);
 }
 
 }  // namespace cgprof::image

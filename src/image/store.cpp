@@ -7,8 +7,9 @@
 //                                                  shared while a run uses the entry
 // <key> is the hex of the config digest: the config lists the diff_ids, which are verified during
 // the unpack, so it names the rootfs content exactly whatever compression or manifest carried it
-// ("-rootless" is appended for an unprivileged unpack, whose owners differ). Layers are not shared
-// between entries (no overlay stacking); each entry is a full tree.
+// (an unprivileged unpack, whose owners differ, appends owner_key_suffix(): "-rootless", or
+// "-rootless-UIDSTART-GIDSTART" when they are shifted into the caller's /etc/subuid range).
+// Layers are not shared between entries (no overlay stacking); each entry is a full tree.
 #include <dirent.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -22,6 +23,7 @@
 #include "cgprof/error.hpp"
 #include "cgprof/image.hpp"
 #include "secure_fs.hpp"
+#include "userns.hpp"
 
 namespace cgprof::image {
 
@@ -108,7 +110,7 @@ PreparedImage ImageStore::prepare(const ImageRef& ref, const std::optional<Platf
                                   const UnpackOptions& opts) {
   Image img(ref, platform);
   const ImageManifest& m = img.manifest();
-  const std::string key = m.config_digest.substr(7) + (opts.rootless ? "-rootless" : "");
+  const std::string key = m.config_digest.substr(7) + owner_key_suffix(opts);
   return with_context("image store " + dir_, [&] {
     mkdir_p(dir_, 0700);
     for (const char* sub : {"images", "tmp", "locks"}) mkdir_p(dir_ + "/" + sub, 0700);
@@ -133,7 +135,7 @@ PreparedImage ImageStore::prepare(const ImageRef& ref, const std::optional<Platf
       try {
         if (::mkdir((tmp + "/rootfs").c_str(), 0755) != 0) throw_errno("mkdir", tmp + "/rootfs");
         UniqueFd root = open_at(AT_FDCWD, tmp + "/rootfs", O_RDONLY | O_DIRECTORY);
-        img.unpack_into(root.get(), opts);
+        unpack_with_owners(img, root.get(), opts);
         nlohmann::json meta = {
             {"source", m.source},
             {"format", m.format},
@@ -150,7 +152,7 @@ PreparedImage ImageStore::prepare(const ImageRef& ref, const std::optional<Platf
           throw_errno("write", tmp + "/meta.json");
         if (::rename(tmp.c_str(), entry.c_str()) != 0) throw_errno("rename to", entry);
       } catch (...) {
-        remove_tree_at(AT_FDCWD, tmp);
+        remove_unpacked_tree(tmp);
         throw;
       }
     } else {
@@ -194,7 +196,7 @@ std::vector<CachedImage> ImageStore::prune() {
     // Unpublish atomically first, so nobody sees a half-removed rootfs.
     std::string tmp = dir_ + "/tmp/" + c.key + ".prune-" + std::to_string(::getpid());
     if (::rename(c.path.c_str(), tmp.c_str()) != 0) throw_errno("rename", c.path);
-    remove_tree_at(AT_FDCWD, tmp);
+    remove_unpacked_tree(tmp);
     removed.push_back(c);
   }
   // Leftovers of unpacks that died (their lock is free again).
@@ -203,7 +205,7 @@ std::vector<CachedImage> ImageStore::prune() {
     UniqueFd l(
         ::open((dir_ + "/locks/" + key + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
     if (l && ::flock(l.get(), LOCK_EX | LOCK_NB) != 0) continue;
-    remove_tree_at(AT_FDCWD, dir_ + "/tmp/" + name);
+    remove_unpacked_tree(dir_ + "/tmp/" + name);
   }
   return removed;
 }

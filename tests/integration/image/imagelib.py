@@ -43,8 +43,9 @@ def sha256(data):
 
 
 def tar_bytes(entries):
-    """entries: list of (TarInfo-like dict). Keys: name, type ('f','d','l','h','p'), data, mode,
-    linkname, uid, gid. Written in the given order, pax format."""
+    """entries: list of (TarInfo-like dict). Keys: name, type ('f','d','l','h','p', 'c' or 'b'
+    for a character or block device: 1:3), data, mode, linkname, uid, gid. Written in the given
+    order, pax format."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
         for e in entries:
@@ -62,6 +63,9 @@ def tar_bytes(entries):
                 ti.type, ti.linkname = tarfile.LNKTYPE, e["linkname"]
             elif typ == "p":
                 ti.type = tarfile.FIFOTYPE
+            elif typ in ("c", "b"):
+                ti.type = tarfile.CHRTYPE if typ == "c" else tarfile.BLKTYPE
+                ti.devmajor, ti.devminor = 1, 3
             ti.size = len(data) if typ == "f" else 0
             t.addfile(ti, io.BytesIO(data) if typ == "f" else None)
     return buf.getvalue()
