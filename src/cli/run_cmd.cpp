@@ -62,6 +62,12 @@ void add_run_command(CLI::App& app, Outcome& out) {
   cmd->positionals_at_end();
   cmd->callback([args, &out] {
     sandbox::ProcessSpec spec = build_spec(*args);
+    if (args->rootfs.empty()) {
+      const image::PreparedImage& img = *args->image.prepared;
+      args->profile.image = args->command.front();
+      args->profile.image_digest =
+          img.manifest_digest.empty() ? img.config_digest : img.manifest_digest;
+    }
     out.exit_code = run_once(*args, spec);
   });
 }

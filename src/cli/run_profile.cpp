@@ -237,7 +237,9 @@ int run_profiled(const ProfileOptions& o, const sandbox::ProcessSpec& spec,
   r.run_id = out_dir.substr(out_dir.rfind('/') + 1);
   r.device_name = device.name;
   r.device_source = device.source;
-  r.rootfs = spec.rootfs;
+  r.rootfs = o.image.empty() ? spec.rootfs : "";
+  r.image = o.image;
+  r.image_digest = o.image_digest;
   r.command = spec.argv;
   fill_limits(r, cg.limits_written());
 
