@@ -61,35 +61,24 @@ pairs() {
 }
 r3() { printf "%.3f" "$1"; }
 
-have_run=0
-"$cgprof" --help 2>/dev/null | grep -qE '^  run( |$)' && have_run=1
-
 set -- $(pairs "bare cgroup cpu.max 50000 100000" raw b1 "" "" 1 -- raw half "50000 100000" "" 1); half_raw=$1 half_raw_cores=$2
 set -- $(pairs "bare cgroup cpuset 0" raw b2 "" "" 2 -- raw one "" 0 2); one_raw=$1 one_raw_cores=$2
 echo "fidelity: bare cgroup: --cpus 0.5 time ratio $half_raw (job saw $half_raw_cores cores); cpuset 0 two threads ratio $one_raw ($one_raw_cores cores)"
 
-if [ $have_run = 1 ]; then
-  set -- $(pairs "cgprof --cpus 0.5" viacg 1 --device host -- viacg 1 --cpus 0.5); r_half=$1 half_cores=$2
-  set -- $(pairs "cgprof --cpuset 0" viacg 2 --device host -- viacg 2 --cpuset 0); r_one=$1 one_cores=$2
-  echo "fidelity: cgprof run: --cpus 0.5 time ratio $r_half (job saw $half_cores cores); --cpuset 0 ratio $r_one ($one_cores cores)"
-  bench "{\"metric\": \"--cpus 0.5: CPU-bound job time / unconstrained (VM)\", \"value\": $(r3 "$r_half"), \"peer\": \"bare cgroup, cpu.max 50000 100000\", \"peer_value\": $(r3 "$half_raw"), \"ratio\": $(r3 "$(awk -v a="$r_half" 'BEGIN {print a / 2}')"), \"goal\": \"value 2.0; ratio = value/2.0, ideal 1.00\"}"
-  bench "{\"metric\": \"--cpus 0.5: cores the job saw (VM)\", \"value\": $(r3 "$half_cores"), \"peer\": \"bare cgroup\", \"peer_value\": $(r3 "$half_raw_cores"), \"ratio\": $(r3 "$(awk -v a="$half_cores" 'BEGIN {print a / 0.5}')"), \"goal\": \"value 0.50; ratio = value/0.5\"}"
-  bench "{\"metric\": \"--cpuset 0: two-thread job time / unconstrained (VM)\", \"value\": $(r3 "$r_one"), \"peer\": \"bare cgroup, cpuset.cpus 0\", \"peer_value\": $(r3 "$one_raw"), \"ratio\": $(r3 "$(awk -v a="$r_one" 'BEGIN {print a / 2}')"), \"goal\": \"value 2.0 with 2 vCPUs; ratio = value/2.0\"}"
-  bench "{\"metric\": \"--cpuset 0: cores a two-thread job saw (VM)\", \"value\": $(r3 "$one_cores"), \"peer\": \"bare cgroup\", \"peer_value\": $(r3 "$one_raw_cores"), \"ratio\": $(r3 "$one_cores"), \"goal\": \"value 1.00\"}"
+set -- $(pairs "cgprof --cpus 0.5" viacg 1 --device host -- viacg 1 --cpus 0.5); r_half=$1 half_cores=$2
+set -- $(pairs "cgprof --cpuset 0" viacg 2 --device host -- viacg 2 --cpuset 0); r_one=$1 one_cores=$2
+echo "fidelity: cgprof run: --cpus 0.5 time ratio $r_half (job saw $half_cores cores); --cpuset 0 ratio $r_one ($one_cores cores)"
+bench "{\"metric\": \"--cpus 0.5: CPU-bound job time / unconstrained (VM)\", \"value\": $(r3 "$r_half"), \"peer\": \"bare cgroup, cpu.max 50000 100000\", \"peer_value\": $(r3 "$half_raw"), \"ratio\": $(r3 "$(awk -v a="$r_half" 'BEGIN {print a / 2}')"), \"goal\": \"value 2.0; ratio = value/2.0, ideal 1.00\"}"
+bench "{\"metric\": \"--cpus 0.5: cores the job saw (VM)\", \"value\": $(r3 "$half_cores"), \"peer\": \"bare cgroup\", \"peer_value\": $(r3 "$half_raw_cores"), \"ratio\": $(r3 "$(awk -v a="$half_cores" 'BEGIN {print a / 0.5}')"), \"goal\": \"value 0.50; ratio = value/0.5\"}"
+bench "{\"metric\": \"--cpuset 0: two-thread job time / unconstrained (VM)\", \"value\": $(r3 "$r_one"), \"peer\": \"bare cgroup, cpuset.cpus 0\", \"peer_value\": $(r3 "$one_raw"), \"ratio\": $(r3 "$(awk -v a="$r_one" 'BEGIN {print a / 2}')"), \"goal\": \"value 2.0 with 2 vCPUs; ratio = value/2.0\"}"
+bench "{\"metric\": \"--cpuset 0: cores a two-thread job saw (VM)\", \"value\": $(r3 "$one_cores"), \"peer\": \"bare cgroup\", \"peer_value\": $(r3 "$one_raw_cores"), \"ratio\": $(r3 "$one_cores"), \"goal\": \"value 1.00\"}"
 
-  # Cache-hit run time: the image is unpacked by the first run; later runs only look it up.
-  rootfs=/tmp/fid-rootfs
-  rm -rf "$rootfs" && umoci unpack --image "$image" "$rootfs" >/dev/null
-  "$cgprof" run --device host --output /tmp/fid-res-warm "$image" true >/dev/null 2>&1
-  timed() { local t0 t1; t0=$(date +%s%N); "$@" >/dev/null 2>&1; t1=$(date +%s%N); echo $(((t1 - t0) / 1000)); }
-  hit=$(for i in $(seq $((repeats * 2))); do timed "$cgprof" run --device host --output "/tmp/fid-res-$RANDOM" "$image" true; done | median)
-  floor=$(for i in $(seq $((repeats * 2))); do timed "$cgprof" run --device host --output "/tmp/fid-res-$RANDOM" --rootfs "$rootfs/rootfs" true; done | median)
-  bench "{\"metric\": \"cache-hit run time, cgprof run IMAGE true (VM)\", \"value\": $(awk -v v="$hit" 'BEGIN {printf "%.1f", v / 1000}'), \"unit\": \"ms\", \"peer\": \"cgprof run --rootfs (same tree)\", \"peer_value\": $(awk -v v="$floor" 'BEGIN {printf "%.1f", v / 1000}'), \"ratio\": $(awk -v a="$hit" -v b="$floor" 'BEGIN {printf "%.3f", a / b}'), \"goal\": \"<= 1.1\"}"
-  rm -rf /tmp/fid-res-* "$rootfs"
-else
-  echo "fidelity: this build has no 'run' command yet; only the bare-cgroup floor is measured"
-  bench "{\"metric\": \"--cpus 0.5: CPU-bound job time / unconstrained, bare cgroup only (VM)\", \"value\": $(r3 "$half_raw"), \"peer\": \"(cgprof run not built yet)\", \"ratio\": $(r3 "$(awk -v a="$half_raw" 'BEGIN {print a / 2}')"), \"goal\": \"value 2.0\"}"
-  bench "{\"metric\": \"--cpus 0.5: cores the job saw, bare cgroup only (VM)\", \"value\": $(r3 "$half_raw_cores"), \"peer\": \"(cgprof run not built yet)\", \"goal\": \"value 0.50\"}"
-  bench "{\"metric\": \"cpuset 0: two-thread job time / unconstrained, bare cgroup only (VM)\", \"value\": $(r3 "$one_raw"), \"peer\": \"(cgprof run not built yet)\", \"ratio\": $(r3 "$(awk -v a="$one_raw" 'BEGIN {print a / 2}')"), \"goal\": \"value 2.0 with 2 vCPUs\"}"
-  bench "{\"metric\": \"cpuset 0: cores a two-thread job saw, bare cgroup only (VM)\", \"value\": $(r3 "$one_raw_cores"), \"peer\": \"(cgprof run not built yet)\", \"goal\": \"value 1.00\"}"
-fi
+# Cache-hit run time: the image is unpacked by the first run; later runs only look it up.
+rootfs=/tmp/fid-rootfs
+rm -rf "$rootfs" && umoci unpack --image "$image" "$rootfs" >/dev/null
+"$cgprof" run --device host --output /tmp/fid-res-warm "$image" true >/dev/null 2>&1
+timed() { local t0 t1; t0=$(date +%s%N); "$@" >/dev/null 2>&1; t1=$(date +%s%N); echo $(((t1 - t0) / 1000)); }
+hit=$(for i in $(seq $((repeats * 2))); do timed "$cgprof" run --device host --output "/tmp/fid-res-$RANDOM" "$image" true; done | median)
+floor=$(for i in $(seq $((repeats * 2))); do timed "$cgprof" run --device host --output "/tmp/fid-res-$RANDOM" --rootfs "$rootfs/rootfs" true; done | median)
+bench "{\"metric\": \"cache-hit run time, cgprof run IMAGE true (VM)\", \"value\": $(awk -v v="$hit" 'BEGIN {printf "%.1f", v / 1000}'), \"unit\": \"ms\", \"peer\": \"cgprof run --rootfs (same tree)\", \"peer_value\": $(awk -v v="$floor" 'BEGIN {printf "%.1f", v / 1000}'), \"ratio\": $(awk -v a="$hit" -v b="$floor" 'BEGIN {printf "%.3f", a / b}'), \"goal\": \"<= 1.1\"}"
+rm -rf /tmp/fid-res-* "$rootfs"
