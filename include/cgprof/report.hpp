@@ -4,8 +4,11 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "cgprof/analysis.hpp"
@@ -103,10 +106,20 @@ std::string to_html(const std::vector<ReportRun>& runs);
 // "run" column with the run's name.
 std::string to_samples_csv(const std::vector<ReportRun>& runs);
 
+// ---- labels: `--label K=V`, an experiment's `labels` ----
+// Keys are letters, digits, '_', '-', '.', '/'; values hold no whitespace, control character or
+// ';' (calibration CSVs match "k=v;k=v"). Returns why a label is unusable, "" when it is fine.
+std::string label_problem(std::string_view key, std::string_view value);
+// "K=V" -> {K, V}; throws Error "--label ARG: ..." naming the fix.
+std::pair<std::string, std::string> parse_label(std::string_view arg);
+// Every --label argument; a key given twice is an error.
+std::map<std::string, std::string> parse_labels(const std::vector<std::string>& args);
+
 // ---- repeats: aggregate.json (docs/formats/aggregate.md) ----
 struct AggregateInfo {
   std::vector<std::string> run_dirs;  // relative to the aggregate's directory
   unsigned warmup = 0;                // runs made before and not counted
+  unsigned planned = 0;               // measured runs asked for (--repeat N); 0: run_dirs.size()
   std::map<std::string, std::string> labels;
   std::string device;
   std::vector<std::string> command;

@@ -9,6 +9,7 @@
 #include "commands.hpp"
 #include "image_run.hpp"
 #include "run_profile.hpp"
+#include "run_repeat.hpp"
 #include "sandbox_options.hpp"
 
 namespace cgprof::cli {
@@ -20,6 +21,7 @@ struct RunArgs {
   SandboxOptions sandbox;
   ImageRunOptions image;
   ProfileOptions profile;  // limits, sampling, result (run_profile.hpp)
+  RepeatOptions repeat;    // --repeat, --warmup, --label (run_repeat.hpp)
 };
 
 // Step 1: what to run and where.
@@ -38,11 +40,11 @@ sandbox::ProcessSpec build_spec(const RunArgs& a) {
   return spec;
 }
 
-// Step 2: run it once; returns docker's exit code.
+// Step 2: run it (once, or --repeat times); returns docker's exit code.
 int run_once(const RunArgs& a, const sandbox::ProcessSpec& spec) {
   sandbox::LaunchOptions launch;
   launch.quiet = a.sandbox.quiet;
-  return run_profiled(a.profile, spec, launch);
+  return run_repeated(a.repeat, a.profile, spec, launch);
 }
 
 }  // namespace
@@ -56,6 +58,7 @@ void add_run_command(CLI::App& app, Outcome& out) {
   add_sandbox_options(*cmd, args->sandbox);
   add_image_run_options(*cmd, args->image);
   add_profile_options(cmd, args->profile);
+  add_repeat_options(cmd, args->repeat);
   // Everything from COMMAND on belongs to the command, even things that look like options.
   cmd->add_option("command", args->command, "IMAGE [COMMAND [ARG...]], or COMMAND [ARG...] with --rootfs")
       ->type_name("IMAGE|COMMAND");

@@ -141,6 +141,8 @@ void mkdir_parents(const std::string& path) {
   }
 }
 
+}  // namespace
+
 // --output DIR, or ./cgprof-results/<UTC time>-<device>-<command>[-N]: a new directory.
 std::string make_output_dir(const ProfileOptions& o, const std::string& device,
                             const std::vector<std::string>& argv) {
@@ -169,6 +171,8 @@ std::string make_output_dir(const ProfileOptions& o, const std::string& device,
     if (errno != EEXIST || n > 1000) throw_errno("mkdir", dir);
   }
 }
+
+namespace {
 
 int64_t mono_ns() {
   struct timespec ts;
@@ -241,6 +245,7 @@ int run_profiled(const ProfileOptions& o, const sandbox::ProcessSpec& spec,
   r.image = o.image;
   r.image_digest = o.image_digest;
   r.command = spec.argv;
+  r.labels = o.labels;
   fill_limits(r, cg.limits_written());
 
   launch.cgroup_fd = cg.dirfd();

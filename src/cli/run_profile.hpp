@@ -3,7 +3,9 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "cgprof/device.hpp"
 #include "cgprof/sandbox.hpp"
@@ -19,10 +21,16 @@ struct ProfileOptions {
   // Not options: set by `run` when an IMAGE was given, for run.json (reference as given, and the
   // manifest digest, or the config digest for a classic docker-archive that has no manifest).
   std::string image, image_digest;
+  std::map<std::string, std::string> labels;  // --label K=V, parsed by run_repeat.cpp
 };
 
 // Adds --device, the limit overrides, --rate, --sample and --output to `cmd`.
 void add_profile_options(CLI::App* cmd, ProfileOptions& o);
+
+// The result directory of a run: --output (created; refused if it holds a run.json already), or
+// a new ./cgprof-results/<UTC time>-<device>-<command>[-N].
+std::string make_output_dir(const ProfileOptions& o, const std::string& device,
+                            const std::vector<std::string>& argv);
 
 // Runs `spec` under the device's limits, sampled; writes the result directory and prints the
 // summary. Returns docker's exit code (the workload's; 137 for an OOM kill; 128+N when cgprof

@@ -43,11 +43,12 @@ std::string aggregate_to_json(const analysis::Aggregate& a, const AggregateInfo&
         {"unit", m.unit}, {"n", s.n},     {"mean", s.mean},     {"stddev", s.stddev},
         {"min", s.min},   {"max", s.max}, {"ci_low", s.ci_low}, {"ci_high", s.ci_high}};
   }
+  const std::size_t planned = info.planned ? info.planned : info.run_dirs.size();
   json j = {{"schema", "cgprof.aggregate/1"}, {"runs", a.runs},
-            {"warmup", info.warmup},          {"confidence_level", a.level},
-            {"run_dirs", info.run_dirs},      {"labels", info.labels},
-            {"device", info.device},          {"command", info.command},
-            {"metrics", std::move(metrics)}};
+            {"planned_runs", planned},        {"warmup", info.warmup},
+            {"confidence_level", a.level},    {"run_dirs", info.run_dirs},
+            {"labels", info.labels},          {"device", info.device},
+            {"command", info.command},        {"metrics", std::move(metrics)}};
   return j.dump(2) + "\n";
 }
 

@@ -154,6 +154,8 @@ Experiment parse_experiment(std::string_view toml_text, const std::string& sourc
           s << *v.value<int64_t>();
         else
           s << *v.value<double>();
+        if (std::string why = label_problem(k.str(), s.str()); !why.empty())
+          r.fail(&v, "workload.labels." + std::string(k.str()), why);
         w.labels[std::string(k.str())] = s.str();
       }
     }

@@ -127,6 +127,7 @@ TEST(Aggregate, JsonHasEveryStatistic) {
   auto j = nlohmann::json::parse(report::aggregate_to_json(agg, info));
   EXPECT_EQ(j["schema"], "cgprof.aggregate/1");
   EXPECT_EQ(j["runs"], 2);
+  EXPECT_EQ(j["planned_runs"], 2);  // not given: the runs listed
   EXPECT_EQ(j["warmup"], 1);
   const auto& w = j["metrics"]["wall_time"];
   EXPECT_EQ(w["unit"], "s");
@@ -136,4 +137,15 @@ TEST(Aggregate, JsonHasEveryStatistic) {
   EXPECT_EQ(w["min"], 1);
   EXPECT_EQ(w["max"], 3);
   EXPECT_NE(report::format_aggregate(agg).find("wall_time"), std::string::npos);
+}
+
+TEST(Aggregate, PlannedRunsShowsASeriesThatStoppedEarly) {
+  RunResult r1;
+  r1.wall_seconds = 1;
+  report::AggregateInfo info;
+  info.run_dirs = {"run-001"};
+  info.planned = 5;
+  auto j = nlohmann::json::parse(report::aggregate_to_json(analysis::aggregate({r1}), info));
+  EXPECT_EQ(j["runs"], 1);
+  EXPECT_EQ(j["planned_runs"], 5);
 }
