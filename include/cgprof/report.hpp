@@ -30,9 +30,10 @@ struct ReportRun {
 };
 
 // Expands arguments into result directories: a run directory (has run.json) or its run.json;
-// an experiment directory (index.json: its finished runs, in matrix order); any other directory:
-// the run directories up to three levels below it, sorted. Throws Error naming an argument
-// that holds no run.
+// an experiment directory (index.json: its finished runs, in matrix order); a `run --repeat`
+// directory (aggregate.json: its run_dirs); any other directory: those found up to three levels
+// below it, sorted. Warm-up runs count only when named themselves. Throws Error naming an
+// argument that holds no run.
 std::vector<std::string> collect_run_dirs(const std::vector<std::string>& paths);
 
 // The run.json of every directory collect_run_dirs(paths) finds (no samples).

@@ -1,9 +1,10 @@
-// Finding and loading result directories: a run directory, a repeat directory (run-001...), an
-// experiment directory (index.json), or any directory with runs below it.
+// Finding and loading result directories: a run directory, a repeat directory (aggregate.json),
+// an experiment directory (index.json), or any directory with runs below it.
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -21,9 +22,37 @@ bool is_file(const fs::path& p) {
   return fs::is_regular_file(p, ec);
 }
 
+// The array `key` of a JSON file that lists runs (an experiment index, an aggregate).
+nlohmann::json listing(const fs::path& file, const char* key, const char* what) {
+  const std::string path = file.string();
+  nlohmann::json j = nlohmann::json::parse(read_file(path), nullptr, false);
+  if (j.is_discarded() || !j.contains(key) || !j[key].is_array())
+    throw Error(path + ": not a cgprof " + what + " (no \"" + key + "\" array)");
+  return j[key];
+}
+
+// The measured runs a directory holds. Warm-up runs are left out: they exist to be thrown away
+// (name one directly to see it).
 void scan(const fs::path& dir, int depth, std::vector<std::string>* out) {
   if (is_file(dir / "run.json")) {
     out->push_back(dir.string());
+    return;
+  }
+  if (is_file(dir / "index.json")) {
+    // An experiment: its index lists the runs in matrix order; only finished ones count.
+    for (const auto& r : listing(dir / "index.json", "runs", "experiment index")) {
+      if (!r.is_object() || !r.contains("dir") || !r["dir"].is_string()) continue;
+      if (r.contains("warmup") && r["warmup"] == true) continue;
+      const fs::path d = dir / r["dir"].get<std::string>();
+      if (is_file(d / "run.json")) out->push_back(d.string());
+    }
+    return;
+  }
+  if (is_file(dir / "aggregate.json")) {
+    // `cgprof run --repeat`: the runs its aggregate is over.
+    for (const auto& r : listing(dir / "aggregate.json", "run_dirs", "aggregate"))
+      if (r.is_string() && is_file(dir / r.get<std::string>() / "run.json"))
+        out->push_back((dir / r.get<std::string>()).string());
     return;
   }
   if (depth == 0) return;
@@ -41,6 +70,20 @@ std::string base_name(const std::string& dir) {
   return p.filename().string();
 }
 
+// The last `depth` components of a directory: ("/x/exp/rpi4/run-001", 2) -> "rpi4/run-001".
+std::string path_tail(const std::string& dir, int depth) {
+  fs::path p = fs::path(dir).lexically_normal();
+  if (p.filename().empty()) p = p.parent_path();
+  std::vector<std::string> parts;
+  for (const auto& c : p)
+    if (c != "/" && !c.empty()) parts.push_back(c.string());
+  std::string out;
+  const std::size_t from =
+      parts.size() > static_cast<std::size_t>(depth) ? parts.size() - depth : 0;
+  for (std::size_t i = from; i < parts.size(); ++i) out += (out.empty() ? "" : "/") + parts[i];
+  return out;
+}
+
 }  // namespace
 
 std::vector<std::string> collect_run_dirs(const std::vector<std::string>& paths) {
@@ -55,20 +98,7 @@ std::vector<std::string> collect_run_dirs(const std::vector<std::string>& paths)
     if (!fs::is_directory(p, ec))
       throw Error(arg + ": not a result directory (no such directory)", kExitCgprofFailed, ENOENT);
     const std::size_t before = out.size();
-    if (is_file(p / "index.json")) {
-      // An experiment: its index lists the runs in matrix order; only finished ones count.
-      const std::string idx = (p / "index.json").string();
-      nlohmann::json j = nlohmann::json::parse(read_file(idx), nullptr, false);
-      if (j.is_discarded() || !j.contains("runs") || !j["runs"].is_array())
-        throw Error(idx + ": not a cgprof experiment index (no \"runs\" array)");
-      for (const auto& r : j["runs"]) {
-        if (!r.contains("dir") || !r["dir"].is_string()) continue;
-        const fs::path d = p / r["dir"].get<std::string>();
-        if (is_file(d / "run.json")) out.push_back(d.string());
-      }
-    } else {
-      scan(p, 3, &out);
-    }
+    scan(p, 3, &out);
     if (out.size() == before)
       throw Error(arg + ": no run.json in this directory or below; pass a result directory " +
                   "written by cgprof run (--output DIR)");
@@ -130,13 +160,21 @@ void assign_run_names(std::vector<ReportRun>& runs) {
       r.name = r.dir.empty() ? r.result.run_id : base_name(r.dir);
     }
   }
-  // Directory names may still collide (two experiments' run-001): prefix the parent.
-  std::set<std::string> seen;
-  bool collide = false;
-  for (const auto& r : runs) collide = collide || !seen.insert(r.name).second;
-  if (collide)
-    for (auto& r : runs)
-      if (!r.dir.empty()) r.name = base_name(fs::path(r.dir).parent_path().string()) + "/" + r.name;
+  // Directory names may still collide (two experiments' run-001, or an experiment's
+  // cpu-burn/rpi4/run-001 and mem-alloc/rpi4/run-001): show more of the path of the runs that
+  // collide, one parent at a time, until every name is unique.
+  for (int depth = 2; depth <= 8; ++depth) {
+    std::map<std::string, int> count;
+    for (const auto& r : runs) ++count[r.name];
+    bool changed = false;
+    for (auto& r : runs) {
+      if (count[r.name] < 2 || r.dir.empty()) continue;
+      std::string longer = path_tail(r.dir, depth);
+      changed = changed || longer != r.name;
+      r.name = std::move(longer);
+    }
+    if (!changed) break;
+  }
 }
 
 }  // namespace cgprof::report

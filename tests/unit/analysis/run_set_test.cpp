@@ -63,6 +63,23 @@ TEST_F(RunSetTest, ExperimentIndexListsFinishedRunsInOrder) {
             (std::vector<std::string>{root_ + "/exp/b", root_ + "/exp/a"}));
 }
 
+TEST_F(RunSetTest, WarmUpsCountOnlyWhenNamed) {
+  auto w = make_run("exp/w/warmup-001", "w", 9);
+  auto r = make_run("exp/w/run-001", "w", 1);
+  std::ofstream(root_ + "/exp/index.json")
+      << R"({"runs": [{"dir": "w/warmup-001", "warmup": true}, {"dir": "w/run-001"}]})";
+  EXPECT_EQ(report::collect_run_dirs({root_ + "/exp"}), (std::vector<std::string>{r}));
+  auto rw = make_run("rep/warmup-001", "x", 9);
+  auto r1 = make_run("rep/run-001", "x", 1);
+  auto r2 = make_run("rep/run-002", "x", 2);
+  std::ofstream(root_ + "/rep/aggregate.json") << R"({"run_dirs": ["run-001", "run-002"]})";
+  EXPECT_EQ(report::collect_run_dirs({root_ + "/rep"}), (std::vector<std::string>{r1, r2}));
+  // Below a plain directory too, and a warm-up named itself is a run like any other.
+  EXPECT_EQ(report::collect_run_dirs({root_}).size(), 3u);
+  EXPECT_EQ(report::collect_run_dirs({rw}), (std::vector<std::string>{rw}));
+  (void)w;
+}
+
 TEST_F(RunSetTest, NothingThereIsAnErrorNamingTheArgument) {
   fs::create_directories(root_ + "/empty/x");
   try {
@@ -99,6 +116,20 @@ TEST(RunNames, LabelsThenDirectories) {
   report::assign_run_names(runs);
   EXPECT_EQ(runs[0].name, "exp1/run-001");
   EXPECT_EQ(runs[1].name, "exp2/run-001");
+}
+
+TEST(RunNames, ExperimentRunsGetAsMuchOfTheirPathAsTellsThemApart) {
+  std::vector<report::ReportRun> runs(4, fixtures::synthetic_run("a"));
+  runs[0].dir = "/r/exp/cpu-burn/rpi4/run-001";
+  runs[1].dir = "/r/exp/mem-alloc/rpi4/run-001";
+  runs[2].dir = "/r/exp/cpu-burn/rpi4/run-002/";
+  runs[3].dir = "/r/exp/mem-alloc/rpi5/run-001";
+  for (auto& r : runs) r.name = "";
+  report::assign_run_names(runs);
+  EXPECT_EQ(runs[0].name, "cpu-burn/rpi4/run-001");
+  EXPECT_EQ(runs[1].name, "mem-alloc/rpi4/run-001");
+  EXPECT_EQ(runs[2].name, "run-002");  // unique on its own
+  EXPECT_EQ(runs[3].name, "rpi5/run-001");
 }
 
 TEST(SamplesCsv, OneRunUsesSamplesCsvColumnsSeveralAddRun) {
