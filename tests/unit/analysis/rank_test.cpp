@@ -65,3 +65,14 @@ TEST(Rank, SizeMismatchIsAnError) {
   EXPECT_THROW(kendall_tau_b(x, y), cgprof::Error);
   EXPECT_THROW(spearman_rho(x, y), cgprof::Error);
 }
+
+// Hollander & Wolfe (1973), p. 187f., the data of R's ?cor.test example, whose documented
+// results are Kendall tau 0.4444444 (T = 26 concordant pairs of 36), Spearman rho 0.6
+// (S = Σd² = 48) and Pearson r 0.5711816.
+TEST(Rank, HollanderWolfeTextbookExample) {
+  V x{44.4, 45.9, 41.9, 53.3, 44.7, 44.1, 50.7, 45.2, 60.1};
+  V y{2.6, 3.1, 2.5, 5.0, 3.6, 4.0, 5.2, 2.8, 3.8};
+  EXPECT_NEAR(kendall_tau_b(x, y), 16.0 / 36, 1e-14);  // (26 - 10) / 36
+  EXPECT_NEAR(spearman_rho(x, y), 0.6, 1e-14);         // 1 - 6·48 / (9·80)
+  EXPECT_NEAR(pearson(x, y), 0.5711816, 1e-7);
+}
