@@ -35,7 +35,7 @@ bool covers(const std::vector<std::string>& lines, std::uint32_t id) {
   return false;
 }
 
-void run_helper(const char* helper, pid_t pid, const std::vector<std::string>& lines) {
+pid_t spawn_helper(const char* helper, pid_t pid, const std::vector<std::string>& lines) {
   std::vector<std::string> args = {helper, std::to_string(pid)};
   for (const auto& l : lines) {
     unsigned long long in = 0, out = 0, count = 0;
@@ -50,12 +50,34 @@ void run_helper(const char* helper, pid_t pid, const std::vector<std::string>& l
   pid_t child;
   int rc = posix_spawnp(&child, helper, nullptr, nullptr, argv.data(), environ);
   if (rc != 0) throw Error::from_errno("run", helper, rc);
+  return child;
+}
+
+// True when the helper exited 0.
+bool wait_helper(pid_t child) {
   int st = 0;
   while (waitpid(child, &st, 0) < 0 && errno == EINTR) {
   }
-  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-    throw Error(std::string(helper) + " failed (see its message above); check /etc/subuid and " +
-                "/etc/subgid entries for this user, or remove them to map only your own id");
+  return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+// newuidmap and newgidmap write different files of the same process: run them at the same time
+// (each is a setuid exec, a few ms on a busy host, on the critical path of every rootless start).
+void run_helpers(pid_t pid, const IdMapPlan& plan) {
+  pid_t uid_helper = spawn_helper("newuidmap", pid, plan.uid_lines);
+  pid_t gid_helper = -1;
+  try {
+    gid_helper = spawn_helper("newgidmap", pid, plan.gid_lines);
+  } catch (...) {
+    wait_helper(uid_helper);
+    throw;
+  }
+  bool uid_ok = wait_helper(uid_helper);
+  bool gid_ok = wait_helper(gid_helper);
+  if (!uid_ok || !gid_ok)
+    throw Error(std::string(uid_ok ? "newgidmap" : "newuidmap") +
+                " failed (see its message above); check /etc/subuid and /etc/subgid entries for "
+                "this user, or remove them to map only your own id");
 }
 
 void write_map(pid_t pid, const char* file, const std::vector<std::string>& lines) {
@@ -140,8 +162,7 @@ IdMapPlan plan_id_maps(std::uint32_t caller_uid, std::uint32_t caller_gid,
 void apply_id_maps(const IdMapPlan& plan, pid_t pid) {
   with_context("writing the user namespace's id maps", [&] {
     if (plan.use_helpers) {
-      run_helper("newuidmap", pid, plan.uid_lines);
-      run_helper("newgidmap", pid, plan.gid_lines);
+      run_helpers(pid, plan);
       return;
     }
     if (plan.deny_setgroups)
