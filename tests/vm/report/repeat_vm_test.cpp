@@ -2,13 +2,16 @@
 // own directory, aggregate.json computed from their run.json files, the series stopping at the
 // first failing run, and one-line errors for what cannot work.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "run_vm_common.hpp"
 
@@ -111,6 +114,29 @@ TEST_F(RepeatVm, SeriesStopsAtTheFirstFailingRunWithItsStatus) {
   EXPECT_EQ(agg["planned_runs"], 3);
   EXPECT_EQ(agg["run_dirs"], json({"run-001"}));
   EXPECT_NE(r.err.find("run-002 ended with status 3"), std::string::npos) << r.err;
+}
+
+TEST_F(RepeatVm, InterruptStopsTheSeriesAndKeepsTheAggregateOfFinishedRuns) {
+  const std::string out = fresh_output_dir("repeat-int");
+  Background b({"run", "--rootfs", rootfs_, "--output", out, "--rate", "200", "--repeat", "3", "--",
+                "/bin/cpu-burn", "-d", "3s", "-q"});
+  // run-002 appears once its run has its cgroup and signal handling (a hang guard bounds the
+  // wait; nothing here depends on how long a run takes).
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+  while (!exists(out + "/run-002") && std::chrono::steady_clock::now() < give_up)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ::kill(b.pid(), SIGINT);
+  RunOut r = b.finish();
+  EXPECT_EQ(r.code, 128 + SIGINT) << r.err;
+  EXPECT_EQ(read_run_json(out + "/run-001")["exit"]["status"], 0);
+  const json second = read_run_json(out + "/run-002");
+  EXPECT_EQ(second["exit"]["interrupted"], true);
+  EXPECT_EQ(second["exit"]["status"], 128 + SIGINT);
+  EXPECT_FALSE(exists(out + "/run-003"));
+  json agg = read_json_file(out + "/aggregate.json");
+  ASSERT_FALSE(agg.is_discarded());
+  EXPECT_EQ(agg["runs"], 1);
+  EXPECT_EQ(agg["planned_runs"], 3);
 }
 
 TEST_F(RepeatVm, BadLabelsAndNoCgroupSeriesAreOneLineErrors) {
