@@ -61,34 +61,48 @@ bool parse_line_value(const char* p, const char* end, uint64_t* out) {
   return q == end;
 }
 
+// One known key of a flat keyed file and the field of T it fills; its index in the table is
+// its bit in T::present.
+template <class T, class V = uint64_t>
 struct KeyField {
   const char* name;
   size_t len;
+  V T::*field;
 };
-#define CGPROF_KEY(s) \
-  KeyField {          \
-    s, sizeof(s) - 1  \
-  }
+template <class T, class V, size_t N>
+constexpr KeyField<T, V> key(const char (&name)[N], V T::*field) {
+  return KeyField<T, V>{name, N - 1, field};
+}
 
-// Flat keyed files ("key value\n" per line) with N known keys, written to out[i].
-template <size_t N>
-bool parse_flat_keyed(const char* data, size_t len, const KeyField (&keys)[N], uint64_t* out,
-                      uint32_t* present) {
+// The field of T that a key names, or nullptr (unknown keys are skipped).
+template <class T, class V, size_t N>
+V T::*find_key(const KeyField<T, V> (&keys)[N], const char* k, size_t klen, size_t* index) {
+  for (size_t i = 0; i < N; ++i) {
+    if (key_is(k, klen, keys[i].name, keys[i].len)) {
+      *index = i;
+      return keys[i].field;
+    }
+  }
+  return nullptr;
+}
+
+// Flat keyed files ("key value\n" per line) into the fields of *out named by `keys`.
+template <class T, size_t N>
+bool parse_flat_keyed(const char* data, size_t len, const KeyField<T> (&keys)[N], T* out) {
+  *out = T{};
   LineReader lines(data, len);
   Line line;
   bool ok = true;
   while (lines.next(&line)) {
     const char* sp = line.begin;
     while (sp < line.end && !is_space(*sp)) ++sp;
-    size_t klen = sp - line.begin;
-    for (size_t i = 0; i < N; ++i) {
-      if (!key_is(line.begin, klen, keys[i].name, keys[i].len)) continue;
-      if (parse_line_value(sp, line.end, &out[i])) {
-        *present |= 1u << i;
-      } else {
-        ok = false;
-      }
-      break;
+    size_t i = 0;
+    uint64_t T::*field = find_key(keys, line.begin, static_cast<size_t>(sp - line.begin), &i);
+    if (field == nullptr) continue;
+    if (parse_line_value(sp, line.end, &(out->*field))) {
+      out->present |= 1u << i;
+    } else {
+      ok = false;
     }
   }
   return ok && !lines.truncated();
@@ -119,57 +133,37 @@ const char* parse_centi(const char* p, const char* end, uint32_t* out) {
 }  // namespace
 
 bool parse_cpu_stat(const char* data, size_t len, CpuStat* out) {
-  static constexpr KeyField keys[] = {CGPROF_KEY("usage_usec"),   CGPROF_KEY("user_usec"),
-                                      CGPROF_KEY("system_usec"),  CGPROF_KEY("nr_periods"),
-                                      CGPROF_KEY("nr_throttled"), CGPROF_KEY("throttled_usec")};
-  uint64_t v[6] = {};
-  uint32_t present = 0;
-  bool ok = parse_flat_keyed(data, len, keys, v, &present);
-  out->usage_usec = v[0];
-  out->user_usec = v[1];
-  out->system_usec = v[2];
-  out->nr_periods = v[3];
-  out->nr_throttled = v[4];
-  out->throttled_usec = v[5];
-  out->present = present;
-  return ok;
+  static constexpr KeyField<CpuStat> keys[] = {
+      key("usage_usec", &CpuStat::usage_usec),     key("user_usec", &CpuStat::user_usec),
+      key("system_usec", &CpuStat::system_usec),   key("nr_periods", &CpuStat::nr_periods),
+      key("nr_throttled", &CpuStat::nr_throttled), key("throttled_usec", &CpuStat::throttled_usec)};
+  return parse_flat_keyed(data, len, keys, out);
 }
 
 bool parse_memory_stat(const char* data, size_t len, MemoryStat* out) {
-  static constexpr KeyField keys[] = {CGPROF_KEY("anon"),    CGPROF_KEY("file"),
-                                      CGPROF_KEY("kernel"),  CGPROF_KEY("shmem"),
-                                      CGPROF_KEY("pgfault"), CGPROF_KEY("pgmajfault")};
-  uint64_t v[6] = {};
-  uint32_t present = 0;
-  bool ok = parse_flat_keyed(data, len, keys, v, &present);
-  out->anon = v[0];
-  out->file = v[1];
-  out->kernel = v[2];
-  out->shmem = v[3];
-  out->pgfault = v[4];
-  out->pgmajfault = v[5];
-  out->present = present;
-  return ok;
+  static constexpr KeyField<MemoryStat> keys[] = {
+      key("anon", &MemoryStat::anon),       key("file", &MemoryStat::file),
+      key("kernel", &MemoryStat::kernel),   key("shmem", &MemoryStat::shmem),
+      key("pgfault", &MemoryStat::pgfault), key("pgmajfault", &MemoryStat::pgmajfault)};
+  return parse_flat_keyed(data, len, keys, out);
 }
 
 bool parse_memory_events(const char* data, size_t len, MemoryEvents* out) {
-  static constexpr KeyField keys[] = {CGPROF_KEY("low"),      CGPROF_KEY("high"),
-                                      CGPROF_KEY("max"),      CGPROF_KEY("oom"),
-                                      CGPROF_KEY("oom_kill"), CGPROF_KEY("oom_group_kill")};
-  uint64_t v[6] = {};
-  uint32_t present = 0;
-  bool ok = parse_flat_keyed(data, len, keys, v, &present);
-  out->low = v[0];
-  out->high = v[1];
-  out->max = v[2];
-  out->oom = v[3];
-  out->oom_kill = v[4];
-  out->oom_group_kill = v[5];
-  out->present = present;
-  return ok;
+  static constexpr KeyField<MemoryEvents> keys[] = {
+      key("low", &MemoryEvents::low),
+      key("high", &MemoryEvents::high),
+      key("max", &MemoryEvents::max),
+      key("oom", &MemoryEvents::oom),
+      key("oom_kill", &MemoryEvents::oom_kill),
+      key("oom_group_kill", &MemoryEvents::oom_group_kill)};
+  return parse_flat_keyed(data, len, keys, out);
 }
 
 bool parse_io_stat(const char* data, size_t len, IoStat* out) {
+  static constexpr KeyField<IoDeviceStat> kIoKeys[] = {
+      key("rbytes", &IoDeviceStat::rbytes), key("wbytes", &IoDeviceStat::wbytes),
+      key("rios", &IoDeviceStat::rios),     key("wios", &IoDeviceStat::wios),
+      key("dbytes", &IoDeviceStat::dbytes), key("dios", &IoDeviceStat::dios)};
   *out = IoStat{};
   LineReader lines(data, len);
   Line line;
@@ -202,7 +196,7 @@ bool parse_io_stat(const char* data, size_t len, IoStat* out) {
         while (p < line.end && !is_space(*p)) ++p;
         continue;
       }
-      size_t klen = p - k;
+      size_t klen = static_cast<size_t>(p - k);
       ++p;
       uint64_t v = 0;
       const char* q = parse_u64(p, line.end, &v);
@@ -212,27 +206,10 @@ bool parse_io_stat(const char* data, size_t len, IoStat* out) {
         continue;
       }
       p = q;
-      uint64_t* field = nullptr;
-      if (key_is(k, klen, "rbytes", 6))
-        field = &dev.rbytes;
-      else if (key_is(k, klen, "wbytes", 6))
-        field = &dev.wbytes;
-      else if (key_is(k, klen, "rios", 4))
-        field = &dev.rios;
-      else if (key_is(k, klen, "wios", 4))
-        field = &dev.wios;
-      else if (key_is(k, klen, "dbytes", 6))
-        field = &dev.dbytes;
-      else if (key_is(k, klen, "dios", 4))
-        field = &dev.dios;
-      if (field != nullptr) *field = v;
+      size_t i = 0;
+      if (uint64_t IoDeviceStat::*field = find_key(kIoKeys, k, klen, &i)) dev.*field = v;
     }
-    out->total.rbytes += dev.rbytes;
-    out->total.wbytes += dev.wbytes;
-    out->total.rios += dev.rios;
-    out->total.wios += dev.wios;
-    out->total.dbytes += dev.dbytes;
-    out->total.dios += dev.dios;
+    for (const KeyField<IoDeviceStat>& f : kIoKeys) out->total.*f.field += dev.*f.field;
     if (out->device_count < kMaxIoDevices) {
       out->devices[out->device_count++] = dev;
     } else {
@@ -243,6 +220,9 @@ bool parse_io_stat(const char* data, size_t len, IoStat* out) {
 }
 
 bool parse_pressure(const char* data, size_t len, Pressure* out) {
+  static constexpr KeyField<PressureLine, uint32_t> kAvgKeys[] = {
+      key("avg10", &PressureLine::avg10_centi), key("avg60", &PressureLine::avg60_centi),
+      key("avg300", &PressureLine::avg300_centi)};
   *out = Pressure{};
   LineReader lines(data, len);
   Line line;
@@ -262,7 +242,7 @@ bool parse_pressure(const char* data, size_t len, Pressure* out) {
     }
     p += 4;
     PressureLine pl;
-    uint32_t seen = 0;
+    bool saw_total = false;
     bool line_ok = true;
     while (true) {
       p = skip_spaces(p, line.end);
@@ -276,18 +256,12 @@ bool parse_pressure(const char* data, size_t len, Pressure* out) {
       size_t klen = p - k;
       ++p;
       const char* q = nullptr;
-      if (key_is(k, klen, "avg10", 5)) {
-        q = parse_centi(p, line.end, &pl.avg10_centi);
-        seen |= 1;
-      } else if (key_is(k, klen, "avg60", 5)) {
-        q = parse_centi(p, line.end, &pl.avg60_centi);
-        seen |= 2;
-      } else if (key_is(k, klen, "avg300", 6)) {
-        q = parse_centi(p, line.end, &pl.avg300_centi);
-        seen |= 4;
-      } else if (key_is(k, klen, "total", 5)) {
+      size_t i = 0;
+      if (key_is(k, klen, "total", 5)) {
         q = parse_u64(p, line.end, &pl.total_usec);
-        seen |= 8;
+        saw_total = true;
+      } else if (uint32_t PressureLine::*avg = find_key(kAvgKeys, k, klen, &i)) {
+        q = parse_centi(p, line.end, &(pl.*avg));
       } else {
         q = p;
         while (q < line.end && !is_space(*q)) ++q;
@@ -298,7 +272,7 @@ bool parse_pressure(const char* data, size_t len, Pressure* out) {
       }
       p = q;
     }
-    if (line_ok && (seen & 8)) {
+    if (line_ok && saw_total) {
       *dst = pl;
       out->present |= bit;
     } else {
@@ -327,6 +301,17 @@ bool parse_single_value(const char* data, size_t len, uint64_t* out) {
 }
 
 bool parse_net_dev(const char* data, size_t len, NetDevStat* out) {
+  // The columns summed: receive bytes and packets (0, 1), transmit bytes and packets (8, 9).
+  struct NetColumn {
+    int column;
+    uint64_t NetDevStat::*field;     // interfaces other than lo
+    uint64_t NetDevStat::*lo_field;  // lo
+  };
+  static constexpr NetColumn kNetColumns[] = {
+      {0, &NetDevStat::rx_bytes, &NetDevStat::lo_rx_bytes},
+      {1, &NetDevStat::rx_packets, &NetDevStat::lo_rx_packets},
+      {8, &NetDevStat::tx_bytes, &NetDevStat::lo_tx_bytes},
+      {9, &NetDevStat::tx_packets, &NetDevStat::lo_tx_packets}};
   *out = NetDevStat{};
   LineReader lines(data, len);
   Line line;
@@ -352,17 +337,8 @@ bool parse_net_dev(const char* data, size_t len, NetDevStat* out) {
       continue;
     }
     ++out->interfaces;
-    if (key_is(name, name_len, "lo", 2)) {
-      out->lo_rx_bytes += v[0];
-      out->lo_rx_packets += v[1];
-      out->lo_tx_bytes += v[8];
-      out->lo_tx_packets += v[9];
-    } else {
-      out->rx_bytes += v[0];
-      out->rx_packets += v[1];
-      out->tx_bytes += v[8];
-      out->tx_packets += v[9];
-    }
+    const bool lo = key_is(name, name_len, "lo", 2);
+    for (const NetColumn& c : kNetColumns) out->*(lo ? c.lo_field : c.field) += v[c.column];
   }
   return ok && !lines.truncated();
 }
