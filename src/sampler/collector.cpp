@@ -28,17 +28,60 @@ constexpr FileSpec kCgroupFiles[] = {
     {"io.pressure", kFileIoPressure, kSamplePsi},
 };
 
+// Which parsed field goes to which Sample field, per file.
+template <class Stat>
+struct FieldCopy {
+  uint64_t Stat::*from;
+  uint64_t Sample::*to;
+};
+template <class Stat, size_t N>
+void copy_fields(const Stat& stat, const FieldCopy<Stat> (&fields)[N], Sample* s) {
+  for (const FieldCopy<Stat>& f : fields) s->*f.to = stat.*f.from;
+}
+
+constexpr FieldCopy<CpuStat> kCpuFields[] = {
+    {&CpuStat::usage_usec, &Sample::cpu_usage_usec},
+    {&CpuStat::user_usec, &Sample::cpu_user_usec},
+    {&CpuStat::system_usec, &Sample::cpu_system_usec},
+    {&CpuStat::nr_periods, &Sample::cpu_nr_periods},
+    {&CpuStat::nr_throttled, &Sample::cpu_nr_throttled},
+    {&CpuStat::throttled_usec, &Sample::cpu_throttled_usec}};
+constexpr FieldCopy<MemoryStat> kMemoryFields[] = {
+    {&MemoryStat::anon, &Sample::memory_anon},
+    {&MemoryStat::file, &Sample::memory_file},
+    {&MemoryStat::kernel, &Sample::memory_kernel},
+    {&MemoryStat::shmem, &Sample::memory_shmem},
+    {&MemoryStat::pgfault, &Sample::memory_pgfault},
+    {&MemoryStat::pgmajfault, &Sample::memory_pgmajfault}};
+constexpr FieldCopy<MemoryEvents> kEventFields[] = {
+    {&MemoryEvents::high, &Sample::memory_events_high},
+    {&MemoryEvents::max, &Sample::memory_events_max},
+    {&MemoryEvents::oom, &Sample::memory_events_oom},
+    {&MemoryEvents::oom_kill, &Sample::memory_events_oom_kill}};
+constexpr FieldCopy<IoDeviceStat> kIoFields[] = {{&IoDeviceStat::rbytes, &Sample::io_rbytes},
+                                                 {&IoDeviceStat::wbytes, &Sample::io_wbytes},
+                                                 {&IoDeviceStat::rios, &Sample::io_rios},
+                                                 {&IoDeviceStat::wios, &Sample::io_wios}};
+constexpr FieldCopy<NetDevStat> kNetFields[] = {{&NetDevStat::rx_bytes, &Sample::net_rx_bytes},
+                                                {&NetDevStat::tx_bytes, &Sample::net_tx_bytes},
+                                                {&NetDevStat::rx_packets, &Sample::net_rx_packets},
+                                                {&NetDevStat::tx_packets, &Sample::net_tx_packets}};
+struct PressureFields {
+  uint64_t file_bit;
+  uint64_t Sample::*some;
+  uint64_t Sample::*full;
+};
+constexpr PressureFields kPressureFields[] = {
+    {kFileCpuPressure, &Sample::cpu_some_usec, &Sample::cpu_full_usec},
+    {kFileMemoryPressure, &Sample::memory_some_usec, &Sample::memory_full_usec},
+    {kFileIoPressure, &Sample::io_some_usec, &Sample::io_full_usec}};
+
 bool parse_into(uint64_t bit, const char* d, size_t n, Sample* s) {
   switch (bit) {
     case kFileCpuStat: {
       CpuStat c;
       bool ok = parse_cpu_stat(d, n, &c);
-      s->cpu_usage_usec = c.usage_usec;
-      s->cpu_user_usec = c.user_usec;
-      s->cpu_system_usec = c.system_usec;
-      s->cpu_nr_periods = c.nr_periods;
-      s->cpu_nr_throttled = c.nr_throttled;
-      s->cpu_throttled_usec = c.throttled_usec;
+      copy_fields(c, kCpuFields, s);
       return ok && (c.present & 1);
     }
     case kFileMemoryCurrent:
@@ -46,30 +89,19 @@ bool parse_into(uint64_t bit, const char* d, size_t n, Sample* s) {
     case kFileMemoryStat: {
       MemoryStat m;
       bool ok = parse_memory_stat(d, n, &m);
-      s->memory_anon = m.anon;
-      s->memory_file = m.file;
-      s->memory_kernel = m.kernel;
-      s->memory_shmem = m.shmem;
-      s->memory_pgfault = m.pgfault;
-      s->memory_pgmajfault = m.pgmajfault;
+      copy_fields(m, kMemoryFields, s);
       return ok && m.present != 0;
     }
     case kFileMemoryEvents: {
       MemoryEvents e;
       bool ok = parse_memory_events(d, n, &e);
-      s->memory_events_high = e.high;
-      s->memory_events_max = e.max;
-      s->memory_events_oom = e.oom;
-      s->memory_events_oom_kill = e.oom_kill;
+      copy_fields(e, kEventFields, s);
       return ok && e.present != 0;
     }
     case kFileIoStat: {
       IoStat io;
       bool ok = parse_io_stat(d, n, &io);
-      s->io_rbytes = io.total.rbytes;
-      s->io_wbytes = io.total.wbytes;
-      s->io_rios = io.total.rios;
-      s->io_wios = io.total.wios;
+      copy_fields(io.total, kIoFields, s);
       return ok;
     }
     case kFilePidsCurrent:
@@ -79,23 +111,17 @@ bool parse_into(uint64_t bit, const char* d, size_t n, Sample* s) {
     case kFileIoPressure: {
       Pressure p;
       bool ok = parse_pressure(d, n, &p);
-      uint64_t* some = bit == kFileCpuPressure      ? &s->cpu_some_usec
-                       : bit == kFileMemoryPressure ? &s->memory_some_usec
-                                                    : &s->io_some_usec;
-      uint64_t* full = bit == kFileCpuPressure      ? &s->cpu_full_usec
-                       : bit == kFileMemoryPressure ? &s->memory_full_usec
-                                                    : &s->io_full_usec;
-      *some = p.some.total_usec;
-      *full = p.full.total_usec;
+      for (const PressureFields& f : kPressureFields) {
+        if (f.file_bit != bit) continue;
+        s->*f.some = p.some.total_usec;
+        s->*f.full = p.full.total_usec;
+      }
       return ok && (p.present & 1);
     }
     case kFileNetDev: {
       NetDevStat net;
       bool ok = parse_net_dev(d, n, &net);
-      s->net_rx_bytes = net.rx_bytes;
-      s->net_tx_bytes = net.tx_bytes;
-      s->net_rx_packets = net.rx_packets;
-      s->net_tx_packets = net.tx_packets;
+      copy_fields(net, kNetFields, s);
       return ok;
     }
   }
