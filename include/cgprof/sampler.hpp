@@ -38,11 +38,11 @@ unsigned parse_sample_groups(std::string_view text);
 // Inverse of parse_sample_groups: "cpu,memory,io,pids,psi,net".
 std::string format_sample_groups(unsigned groups);
 
-// One sample: the on-disk record of samples.bin, exactly as laid out here (all fields are
-// little-endian uint64_t, so the layout has no padding; see kSampleFieldNames). Counters are
-// cumulative as the kernel reports them; a reader computes rates from consecutive samples.
-// A field of a group not sampled, or of a file that could not be read, is 0 and the matching
-// bit of `valid` is clear.
+// One sample (all fields uint64_t, so the layout has no padding; see kSampleFieldNames). A
+// samples.bin record holds the subset of these fields that belongs to the groups sampled. Counters
+// are cumulative as the kernel reports them; a reader computes rates from consecutive samples. A
+// field of a group not sampled, or of a file that could not be read, is 0 and the matching bit of
+// `valid` is clear.
 struct Sample {
   uint64_t t_ns;   // CLOCK_MONOTONIC at the start of the sample's reads
   uint64_t valid;  // bitmask of SampleFile: which files were read and parsed in this sample
@@ -70,6 +70,11 @@ static_assert(sizeof(Sample) == kSampleFieldCount * sizeof(uint64_t));
 // Field names in declaration order; they are also the CSV column names and are stored in the
 // samples.bin header so that a reader can check the layout it was built for.
 extern const char* const kSampleFieldNames[kSampleFieldCount];
+// The SampleGroup of the field with this index (0 for t_ns and valid, in every record).
+unsigned sample_field_group(unsigned field);
+// Indices (into the Sample's fields, in order) of the fields stored for `groups`: the columns
+// of a samples.bin record and of the CSV.
+std::vector<unsigned> sample_fields_for(unsigned groups);
 
 // Bits of Sample::valid.
 enum SampleFile : uint64_t {
@@ -201,12 +206,14 @@ void make_directories(const std::string& dir);
 // tests). Files are opened and closed on each call.
 Sample sample_once(int cgroup_dirfd, unsigned groups = kSampleAll, pid_t net_pid = -1);
 
-// ---- samples.bin ----
-// Header (little-endian), then records of `record_size` bytes each (struct Sample):
+// ---- samples.bin (docs/formats/samples-bin.md) ----
+// Header (little-endian), then records of `record_size` bytes each: the u64 fields named in
+// the header, in that order. Version 2 stores only the fields of the groups sampled
+// (sample_fields_for(groups)); version 1 stored every field of struct Sample.
 //   offset 0  char[8]  magic "CGPSMPL1"
-//   offset 8  u32      format version (1)
+//   offset 8  u32      format version (2)
 //   offset 12 u32      header size in bytes (records start here)
-//   offset 16 u32      record size in bytes (sizeof(Sample))
+//   offset 16 u32      record size in bytes (8 * field count)
 //   offset 20 u32      field count
 //   offset 24 u32      SampleGroup mask sampled
 //   offset 28 u32      reserved (0)
@@ -216,7 +223,7 @@ Sample sample_once(int cgroup_dirfd, unsigned groups = kSampleAll, pid_t net_pid
 //   offset 56 char[]   field names, comma-separated, NUL-terminated, zero-padded to header size
 // A file cut short (crash) ends with a partial record, which readers ignore.
 inline constexpr char kSamplesMagic[8] = {'C', 'G', 'P', 'S', 'M', 'P', 'L', '1'};
-inline constexpr uint32_t kSamplesVersion = 1;
+inline constexpr uint32_t kSamplesVersion = 2;
 
 struct SamplesHeader {
   uint32_t version = kSamplesVersion;
@@ -224,6 +231,7 @@ struct SamplesHeader {
   double rate_hz = 0;
   uint64_t start_monotonic_ns = 0, start_realtime_ns = 0;
   std::vector<std::string> field_names;
+  std::vector<unsigned> field_index;  // per stored field: its index among the Sample's fields
 };
 
 // Streams a samples.bin file. Throws Error (naming the file) on a bad header or a layout
@@ -232,7 +240,8 @@ class SamplesReader {
  public:
   SamplesReader(int dirfd, const std::string& path);
   const SamplesHeader& header() const { return header_; }
-  // Next sample; false at the end (a trailing partial record is ignored).
+  // Next sample; false at the end (a trailing partial record is ignored). Fields the file does
+  // not store are 0.
   bool next(Sample* out);
 
  private:
@@ -242,6 +251,7 @@ class SamplesReader {
   std::string path_;
   std::unique_ptr<std::FILE, FileCloser> file_;
   SamplesHeader header_;
+  std::vector<uint64_t> record_;
 };
 
 // Whole file into memory (tests, small runs).
@@ -251,7 +261,8 @@ std::vector<Sample> read_samples(int dirfd, const std::string& path);
 SampleSummary summarize_samples(int dirfd, const std::string& path);
 
 // CSV of a samples file: a header line of column names (t_s first: seconds since the start,
-// then the Sample fields), then one line per sample. Throws Error naming the output on failure.
+// then the fields the file stores), then one line per sample. Throws Error naming the output on
+// failure.
 void write_samples_csv(int dirfd, const std::string& samples_path, std::FILE* out);
 void write_samples_csv_file(int dirfd, const std::string& samples_path,
                             const std::string& csv_path);

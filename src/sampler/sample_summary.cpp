@@ -1,5 +1,6 @@
 // Sample groups, field names, the jitter histogram and the running sample summary.
 #include <algorithm>
+#include <cstddef>
 
 #include "cgprof/error.hpp"
 #include "cgprof/sampler.hpp"
@@ -42,6 +43,38 @@ const char* const kSampleFieldNames[kSampleFieldCount] = {
     "net_rx_packets",
     "net_tx_packets",
 };
+
+namespace {
+#define CGPROF_FIELD(f) static_cast<unsigned>(offsetof(Sample, f) / sizeof(uint64_t))
+// Each group's fields are consecutive in struct Sample: first and last of each.
+struct GroupSpan {
+  unsigned group, first, last;
+};
+constexpr GroupSpan kGroupSpans[] = {
+    {kSampleCpu, CGPROF_FIELD(cpu_usage_usec), CGPROF_FIELD(cpu_throttled_usec)},
+    {kSampleMemory, CGPROF_FIELD(memory_current), CGPROF_FIELD(memory_events_oom_kill)},
+    {kSampleIo, CGPROF_FIELD(io_rbytes), CGPROF_FIELD(io_wios)},
+    {kSamplePids, CGPROF_FIELD(pids_current), CGPROF_FIELD(pids_current)},
+    {kSamplePsi, CGPROF_FIELD(cpu_some_usec), CGPROF_FIELD(io_full_usec)},
+    {kSampleNet, CGPROF_FIELD(net_rx_bytes), CGPROF_FIELD(net_tx_packets)},
+};
+#undef CGPROF_FIELD
+}  // namespace
+
+unsigned sample_field_group(unsigned field) {
+  for (const GroupSpan& g : kGroupSpans)
+    if (field >= g.first && field <= g.last) return g.group;
+  return 0;
+}
+
+std::vector<unsigned> sample_fields_for(unsigned groups) {
+  std::vector<unsigned> out;
+  for (unsigned i = 0; i < kSampleFieldCount; ++i) {
+    unsigned g = sample_field_group(i);
+    if (g == 0 || (g & groups)) out.push_back(i);
+  }
+  return out;
+}
 
 namespace {
 struct GroupName {

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cmath>
@@ -48,6 +49,7 @@ size_t round_up_pow2(size_t v) {
 // Stop responsiveness: at low rates, sleep in slices of at most this much.
 constexpr uint64_t kMaxSleepSliceNs = 50'000'000;
 constexpr uint64_t kWriterPollNs = 50'000'000;  // the ring holds >= 0.65 s of samples
+constexpr size_t kPackRecords = 1024;           // records packed per write()
 
 }  // namespace
 
@@ -76,6 +78,8 @@ struct Sampler::Impl {
   bool running = false;
 
   UniqueFd out_fd;
+  std::vector<unsigned> stored;      // the Sample fields a samples.bin record holds
+  std::unique_ptr<uint64_t[]> pack;  // kPackRecords records being written
   bool net_at_start = false;
   NetDevStat net_start;
   uint64_t start_mono_ns = 0;
@@ -152,21 +156,38 @@ struct Sampler::Impl {
     sampling_done.store(true, std::memory_order_release);
   }
 
+  // Packs n samples into records of the stored fields only and appends them to samples.bin.
   void write_out(const Sample* first, size_t n) {
     if (!out_fd || write_errors != 0) return;  // after a failed write, keep only summaries
-    const char* p = reinterpret_cast<const char*>(first);
-    size_t left = n * sizeof(Sample);
+    while (n > 0) {
+      const size_t chunk = std::min(n, kPackRecords);
+      uint64_t* dst = pack.get();
+      for (size_t r = 0; r < chunk; ++r) {
+        const uint64_t* src = reinterpret_cast<const uint64_t*>(&first[r]);
+        for (unsigned i : stored) *dst++ = src[i];
+      }
+      if (!write_all(reinterpret_cast<const char*>(pack.get()),
+                     static_cast<size_t>(dst - pack.get()) * sizeof(uint64_t))) {
+        return;
+      }
+      first += chunk;
+      n -= chunk;
+    }
+  }
+
+  bool write_all(const char* p, size_t left) {
     while (left > 0) {
       ssize_t w = ::write(out_fd.get(), p, left);
       if (w < 0 && errno == EINTR) continue;
       if (w <= 0) {
         ++write_errors;
-        return;
+        return false;
       }
       p += w;
       left -= static_cast<size_t>(w);
       bytes_written += static_cast<uint64_t>(w);
     }
+    return true;
   }
 
   void writer_loop() {
@@ -227,6 +248,8 @@ Sampler::Sampler(int cgroup_dirfd, SamplerConfig config) {
     make_directories(dir);
     std::string path = dir + "/samples.bin";
     im.out_fd = open_at(AT_FDCWD, path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    im.stored = sample_fields_for(im.config.groups);
+    im.pack.reset(new uint64_t[kPackRecords * im.stored.size()]);
   }
 }
 

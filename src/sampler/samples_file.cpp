@@ -1,5 +1,5 @@
 // samples.bin: header encoding, streaming reader, CSV conversion. Format in
-// include/cgprof/sampler.hpp and docs/run-json.md.
+// include/cgprof/sampler.hpp and docs/formats/samples-bin.md.
 #include "samples_file.hpp"
 
 #include <fcntl.h>
@@ -42,9 +42,10 @@ namespace detail {
 std::string encode_samples_header(unsigned groups, double rate_hz, uint64_t mono_ns,
                                   uint64_t real_ns) {
   static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "samples.bin is little-endian");
+  const std::vector<unsigned> fields = sample_fields_for(groups);
   std::string names;
-  for (unsigned i = 0; i < kSampleFieldCount; ++i) {
-    if (i) names += ',';
+  for (unsigned i : fields) {
+    if (!names.empty()) names += ',';
     names += kSampleFieldNames[i];
   }
   size_t size = kFixedHeader + names.size() + 1;
@@ -53,8 +54,8 @@ std::string encode_samples_header(unsigned groups, double rate_hz, uint64_t mono
   std::memcpy(&b[0], kSamplesMagic, 8);
   put32(b, 8, kSamplesVersion);
   put32(b, 12, static_cast<uint32_t>(size));
-  put32(b, 16, sizeof(Sample));
-  put32(b, 20, kSampleFieldCount);
+  put32(b, 16, static_cast<uint32_t>(fields.size() * sizeof(uint64_t)));
+  put32(b, 20, static_cast<uint32_t>(fields.size()));
   put32(b, 24, groups);
   put32(b, 28, 0);
   uint64_t rate_bits;
@@ -97,16 +98,18 @@ SamplesReader::SamplesReader(int dirfd, const std::string& path) : path_(path) {
   std::memcpy(&header_.rate_hz, &rate_bits, 8);
   header_.start_monotonic_ns = get64(fixed + 40);
   header_.start_realtime_ns = get64(fixed + 48);
-  if (header_.version != kSamplesVersion) {
+  if (header_.version != 1 && header_.version != kSamplesVersion) {
     throw Error(path + ": samples format version " + std::to_string(header_.version) +
-                " is not supported by this cgprof (reads version " +
+                " is not supported by this cgprof (reads versions 1 and " +
                 std::to_string(kSamplesVersion) + "); use the cgprof that wrote it");
   }
   if (header_.header_size < kFixedHeader || header_.header_size > (1u << 20) ||
+      header_.field_count == 0 || header_.field_count > kSampleFieldCount ||
       header_.record_size != header_.field_count * 8) {
     throw Error(path + ": corrupt samples header (header size " +
                 std::to_string(header_.header_size) + ", record size " +
-                std::to_string(header_.record_size) + ")");
+                std::to_string(header_.record_size) + ", " + std::to_string(header_.field_count) +
+                " fields)");
   }
   std::string names(header_.header_size - kFixedHeader, '\0');
   if (std::fread(names.data(), 1, names.size(), file_.get()) != names.size()) {
@@ -120,18 +123,29 @@ SamplesReader::SamplesReader(int dirfd, const std::string& path) : path_(path) {
     header_.field_names.push_back(names.substr(pos, comma - pos));
     pos = comma + 1;
   }
-  bool same =
-      header_.field_count == kSampleFieldCount && header_.field_names.size() == kSampleFieldCount;
-  for (unsigned i = 0; same && i < kSampleFieldCount; ++i)
-    same = header_.field_names[i] == kSampleFieldNames[i];
-  if (!same) {
-    throw Error(path + ": sample fields differ from this cgprof's layout (" +
-                std::to_string(header_.field_count) + " fields); use the cgprof that wrote it");
+  if (header_.field_names.size() != header_.field_count) {
+    throw Error(path + ": corrupt samples header (" + std::to_string(header_.field_count) +
+                " fields but " + std::to_string(header_.field_names.size()) + " names)");
   }
+  // Fields are located by name, so any subset in any order reads into a Sample.
+  for (const std::string& name : header_.field_names) {
+    unsigned i = 0;
+    while (i < kSampleFieldCount && name != kSampleFieldNames[i]) ++i;
+    if (i == kSampleFieldCount) {
+      throw Error(path + ": sample field \"" + name +
+                  "\" is unknown to this cgprof; use the cgprof that wrote it");
+    }
+    header_.field_index.push_back(i);
+  }
+  record_.resize(header_.field_count);
 }
 
 bool SamplesReader::next(Sample* out) {
-  return std::fread(out, sizeof(Sample), 1, file_.get()) == 1;
+  if (std::fread(record_.data(), header_.record_size, 1, file_.get()) != 1) return false;
+  *out = Sample{};
+  uint64_t* fields = reinterpret_cast<uint64_t*>(out);
+  for (size_t k = 0; k < record_.size(); ++k) fields[header_.field_index[k]] = record_[k];
+  return true;
 }
 
 void make_directories(const std::string& dir) {
@@ -168,13 +182,14 @@ SampleSummary summarize_samples(int dirfd, const std::string& path) {
 
 void write_samples_csv(int dirfd, const std::string& samples_path, std::FILE* out) {
   SamplesReader reader(dirfd, samples_path);
+  const SamplesHeader& h = reader.header();
   std::fputs("t_s", out);
-  for (unsigned i = 0; i < kSampleFieldCount; ++i) {
+  for (const std::string& name : h.field_names) {
     std::fputc(',', out);
-    std::fputs(kSampleFieldNames[i], out);
+    std::fputs(name.c_str(), out);
   }
   std::fputc('\n', out);
-  const uint64_t origin = reader.header().start_monotonic_ns;
+  const uint64_t origin = h.start_monotonic_ns;
   Sample s;
   char line[64 * (kSampleFieldCount + 1)];
   while (reader.next(&s)) {
@@ -182,7 +197,7 @@ void write_samples_csv(int dirfd, const std::string& samples_path, std::FILE* ou
     int n = std::snprintf(line, sizeof line, "%" PRIu64 ".%06" PRIu64, rel / 1000000000,
                           (rel % 1000000000) / 1000);
     const uint64_t* f = reinterpret_cast<const uint64_t*>(&s);
-    for (unsigned i = 0; i < kSampleFieldCount; ++i) {
+    for (unsigned i : h.field_index) {
       n += std::snprintf(line + n, sizeof line - n, ",%" PRIu64, f[i]);
     }
     line[n++] = '\n';

@@ -40,6 +40,24 @@ TEST(SampleLayout, FieldNamesMatchTheStruct) {
   EXPECT_EQ(w[idx], 77u);
 }
 
+TEST(SampleLayout, EveryFieldButTimeAndValidityBelongsToAGroup) {
+  for (unsigned i = 0; i < kSampleFieldCount; ++i) {
+    std::string name = kSampleFieldNames[i];
+    bool always = name == "t_ns" || name == "valid";
+    EXPECT_EQ(sample_field_group(i) == 0, always) << name;
+    if (name.find("_some_usec") != std::string::npos ||
+        name.find("_full_usec") != std::string::npos) {
+      EXPECT_EQ(sample_field_group(i), unsigned{kSamplePsi}) << name;
+    } else if (name.rfind("memory_", 0) == 0) {
+      EXPECT_EQ(sample_field_group(i), unsigned{kSampleMemory}) << name;
+    }
+  }
+  EXPECT_EQ(sample_fields_for(kSampleAll).size(), kSampleFieldCount);
+  std::vector<unsigned> pids = sample_fields_for(kSamplePids);
+  ASSERT_EQ(pids.size(), 3u);
+  EXPECT_STREQ(kSampleFieldNames[pids[2]], "pids_current");
+}
+
 TEST(JitterHistogram, PercentilesWithinBucketResolution) {
   JitterHistogram h;
   for (uint64_t i = 1; i <= 1000; ++i) h.add(i * 1000);  // 1 us .. 1 ms

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -281,6 +282,96 @@ TEST_F(FixtureCgroup, CsvHasHeaderAndOneLinePerSample) {
   EXPECT_EQ(t_ns, std::to_string(samples[0].t_ns));
   EXPECT_EQ(usage, "2715681");
   EXPECT_LT(std::stod(t_s), 1.0);
+}
+
+TEST_F(FixtureCgroup, SelectedGroupsShrinkTheRecordAndTheCsv) {
+  SamplerConfig c;
+  c.rate_hz = 1000;
+  c.groups = kSampleCpu | kSamplePids;
+  c.output_dir = out_.string();
+  SamplerStats st;
+  {
+    Sampler sampler(dirfd_.get(), c);
+    sampler.start();
+    wait_samples(sampler, 10);
+    st = sampler.stop();
+  }
+  const std::string bin = (out_ / "samples.bin").string();
+  SamplesReader reader(AT_FDCWD, bin);
+  const SamplesHeader& h = reader.header();
+  const std::vector<std::string> names = {"t_ns",
+                                          "valid",
+                                          "cpu_usage_usec",
+                                          "cpu_user_usec",
+                                          "cpu_system_usec",
+                                          "cpu_nr_periods",
+                                          "cpu_nr_throttled",
+                                          "cpu_throttled_usec",
+                                          "pids_current"};
+  EXPECT_EQ(h.field_names, names);
+  EXPECT_EQ(h.record_size, 8 * names.size());
+  EXPECT_EQ(h.groups, c.groups);
+  EXPECT_EQ(fs::file_size(bin), h.header_size + st.samples * h.record_size);
+  std::vector<Sample> back = read_samples(AT_FDCWD, bin);
+  ASSERT_EQ(back.size(), st.samples);
+  EXPECT_EQ(back.back().cpu_usage_usec, 2715681u);
+  EXPECT_EQ(back.back().valid, uint64_t{kFileCpuStat | kFilePidsCurrent});
+  EXPECT_EQ(back.back().memory_current, 0u) << "not stored, read back as 0";
+
+  write_samples_csv_file(AT_FDCWD, bin, (out_ / "samples.csv").string());
+  std::ifstream in(out_ / "samples.csv");
+  std::string header;
+  std::getline(in, header);
+  std::string expected = "t_s";
+  for (const auto& n : names) expected += "," + n;
+  EXPECT_EQ(header, expected);
+}
+
+TEST_F(FixtureCgroup, ReadsVersionOneFilesWithEveryField) {
+  // Version 1 (cgprof before --sample shrank records): every field, in struct order.
+  std::string names;
+  for (unsigned i = 0; i < kSampleFieldCount; ++i)
+    names += std::string(i ? "," : "") + kSampleFieldNames[i];
+  std::string head(56 + (names.size() + 1 + 7) / 8 * 8, '\0');
+  auto put32 = [&](size_t off, uint32_t v) { std::memcpy(&head[off], &v, 4); };
+  std::memcpy(&head[0], kSamplesMagic, 8);
+  put32(8, 1);
+  put32(12, static_cast<uint32_t>(head.size()));
+  put32(16, sizeof(Sample));
+  put32(20, kSampleFieldCount);
+  put32(24, kSampleAll);
+  std::memcpy(&head[56], names.data(), names.size());
+  Sample s{};
+  s.t_ns = 123;
+  s.memory_current = 456;
+  s.net_tx_packets = 789;
+  std::ofstream(out_.string() + ".v1", std::ios::binary)
+      << head << std::string(reinterpret_cast<const char*>(&s), sizeof s);
+  std::vector<Sample> back = read_samples(AT_FDCWD, out_.string() + ".v1");
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_EQ(std::memcmp(&back[0], &s, sizeof s), 0);
+}
+
+TEST_F(FixtureCgroup, ReaderNamesAnUnknownField) {
+  SamplerConfig c;
+  c.groups = kSamplePids;
+  c.output_dir = out_.string();
+  {
+    Sampler sampler(dirfd_.get(), c);
+    sampler.start();
+  }
+  fs::path bin = out_ / "samples.bin";
+  std::fstream f(bin, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekp(56);
+  f.write("t_XX", 4);  // "t_ns" renamed
+  f.close();
+  try {
+    SamplesReader r(AT_FDCWD, bin.string());
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(e.message().find("\"t_XX\""), std::string::npos) << e.message();
+    EXPECT_NE(e.message().find("samples.bin"), std::string::npos) << e.message();
+  }
 }
 
 TEST_F(FixtureCgroup, ReaderRejectsForeignAndTruncatedFiles) {
