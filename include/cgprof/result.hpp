@@ -51,7 +51,10 @@ struct ExitInfo {
   std::optional<int> signal;     // set if it was killed by a signal
   bool oom_killed = false;       // killed by the OOM killer of its cgroup
   bool interrupted = false;      // the user interrupted cgprof (Ctrl-C / SIGTERM)
-  std::string error;             // cgprof's own error, if the run failed ("" if none)
+  // After an interrupt, why cgprof killed the workload: "" (it exited by itself after the
+  // signal was passed on), "stop_timeout", "second_signal" or "immediate" (before it started).
+  std::string killed_by;
+  std::string error;  // cgprof's own error, if the run failed ("" if none)
 };
 
 struct IoDeviceTotals {

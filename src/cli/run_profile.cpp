@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
@@ -22,59 +23,12 @@
 #include "cgprof/result.hpp"
 #include "cgprof/sampler.hpp"
 #include "limit_options.hpp"
+#include "run_interrupt.hpp"
 
 namespace cgprof::cli {
 namespace {
 
 constexpr double kMaxRateHz = 50000;
-
-// ---- Ctrl-C / SIGTERM / SIGHUP: kill the cgroup from the handler (async-signal-safe) ----
-volatile sig_atomic_t g_interrupted = 0;
-volatile int g_kill_fd = -1;
-volatile pid_t g_kill_pid = -1;
-
-extern "C" void on_interrupt(int sig) {
-  int saved = errno;
-  if (!g_interrupted) g_interrupted = sig;
-  if (g_kill_fd >= 0) {
-    ssize_t n = ::write(g_kill_fd, "1", 1);
-    (void)n;
-  } else if (g_kill_pid > 0) {
-    ::kill(g_kill_pid, SIGKILL);
-  }
-  errno = saved;
-}
-
-class InterruptScope {
- public:
-  InterruptScope() {
-    g_interrupted = 0;
-    g_kill_fd = -1;
-    g_kill_pid = -1;
-    struct sigaction sa;
-    std::memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_interrupt;
-    sigemptyset(&sa.sa_mask);
-    for (int i = 0; i < 3; ++i) ::sigaction(kSignals[i], &sa, &old_[i]);
-  }
-  ~InterruptScope() {
-    for (int i = 0; i < 3; ++i) ::sigaction(kSignals[i], &old_[i], nullptr);
-    g_kill_fd = -1;
-    g_kill_pid = -1;
-  }
-  void set_kill_fd(int fd) { g_kill_fd = fd; }
-  void set_pid(pid_t pid) { g_kill_pid = pid; }
-  // Throws the Error that ends an interrupted run (docker: 128+N).
-  void check() const {
-    if (int sig = g_interrupted)
-      throw Error("interrupted by signal " + std::to_string(sig), 128 + sig);
-  }
-  int signal() const { return g_interrupted; }
-
- private:
-  static constexpr int kSignals[3] = {SIGINT, SIGTERM, SIGHUP};
-  struct sigaction old_[3];
-};
 
 // ---- live status line on a TTY ----
 class LiveStatus {
@@ -199,6 +153,10 @@ void add_profile_options(CLI::App* cmd, ProfileOptions& o) {
   cmd->add_option("--sample", o.sample,
                   "Sample groups, comma-separated: cpu,memory,io,pids,psi,net (default: all)")
       ->type_name("LIST");
+  cmd->add_option("--stop-timeout", o.stop_timeout,
+                  "Seconds to wait for the command to exit after Ctrl-C/SIGTERM is passed on "
+                  "before killing it (default 10; -1: no limit)")
+      ->type_name("SECONDS");
   cmd->add_option("--output", o.output,
                   "Result directory (default: ./cgprof-results/<time>-<device>-<command>/)")
       ->type_name("DIR");
@@ -221,6 +179,9 @@ int run_profiled(const ProfileOptions& o, const sandbox::ProcessSpec& spec,
   }
   if (!(o.rate_hz >= 1 && o.rate_hz <= kMaxRateHz)) {
     throw Error("--rate " + std::to_string(o.rate_hz) + ": expected 1 to 50000 samples per second");
+  }
+  if (!std::isfinite(o.stop_timeout)) {
+    throw Error("--stop-timeout: expected a number of seconds (-1 for no limit)");
   }
   unsigned groups = with_context("--sample", [&] { return parse_sample_groups(o.sample); });
   DeviceProfile device = resolve_device(o.limits);
@@ -249,8 +210,7 @@ int run_profiled(const ProfileOptions& o, const sandbox::ProcessSpec& spec,
   fill_limits(r, cg.limits_written());
 
   launch.cgroup_fd = cg.dirfd();
-  launch.forward_signals =
-      false;  // a signal to cgprof ends the run: InterruptScope kills the cgroup
+  launch.forward_signals = false;  // InterruptScope forwards, then kills after --stop-timeout
   CounterSnapshot start = read_counters(cg.dirfd());
   sandbox::Container container;
   int64_t t_start = mono_ns();
@@ -262,6 +222,7 @@ int run_profiled(const ProfileOptions& o, const sandbox::ProcessSpec& spec,
     if (int sig = interrupts.signal()) {
       // Interrupted while starting: the kill from the handler is why start() failed.
       r.exit.interrupted = true;
+      r.exit.killed_by = to_string(StopKill::kImmediate);
       r.exit.status = 128 + sig;
       write_run_json(r, out_dir);
       cg.destroy();
@@ -272,8 +233,7 @@ int run_profiled(const ProfileOptions& o, const sandbox::ProcessSpec& spec,
     write_run_json(r, out_dir);
     throw;
   }
-  interrupts.set_pid(container.pid());
-  if (interrupts.signal()) cg.kill();  // arrived while starting
+  interrupts.set_container(container.pidfd());
 
   // From here on a failure of cgprof still leaves a result directory saying what happened.
   try {
@@ -288,6 +248,8 @@ int run_profiled(const ProfileOptions& o, const sandbox::ProcessSpec& spec,
       Sampler sampler(cg.dirfd(), sc);
       sampler.start();
       LiveStatus live(sampler, r.quota_cores);
+      StopKill killed = interrupts.wait_for_exit(container.pidfd(), o.stop_timeout);
+      r.exit.killed_by = to_string(killed);
       status = container.wait();
       live.stop();
       stats = sampler.stop();

@@ -17,7 +17,8 @@ struct ProfileOptions {
   double rate_hz = 1000;  // --rate
   std::string sample = "cpu,memory,io,pids,psi,net";  // --sample
   std::string output;                                 // --output ("" = a new timestamped dir)
-  bool no_cgroup = false;  // --no-cgroup: no limits, no sampling, no result (no cgroup v2 here)
+  double stop_timeout = 10;  // --stop-timeout: s from a passed-on Ctrl-C to the kill; <0: none
+  bool no_cgroup = false;    // --no-cgroup: no limits, no sampling, no result (no cgroup v2 here)
   // Not options: set by `run` when an IMAGE was given, for run.json (reference as given, and the
   // manifest digest, or the config digest for a classic docker-archive that has no manifest).
   std::string image, image_digest;

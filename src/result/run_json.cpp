@@ -346,6 +346,7 @@ std::string run_result_to_json(const RunResult& r) {
            {"signal", opt(r.exit.signal)},
            {"oom_killed", r.exit.oom_killed},
            {"interrupted", r.exit.interrupted},
+           {"killed_by", r.exit.killed_by.empty() ? Json(nullptr) : Json(r.exit.killed_by)},
            {"error", r.exit.error}}},
          {"wall_seconds", finite(r.wall_seconds)},
          {"totals", totals_json(r.totals)},
@@ -405,6 +406,7 @@ RunResult run_result_from_json(const std::string& text, const std::string& sourc
   e.opt_num("signal", &out.exit.signal);
   e.boolean("oom_killed", &out.exit.oom_killed);
   e.boolean("interrupted", &out.exit.interrupted);
+  if (e.has("killed_by")) e.str("killed_by", &out.exit.killed_by);
   e.str("error", &out.exit.error);
   r.num("wall_seconds", &out.wall_seconds);
   read_totals(r.obj("totals"), &out.totals);

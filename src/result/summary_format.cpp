@@ -64,6 +64,8 @@ std::string exit_text(const ExitInfo& e) {
   s += " (status " + std::to_string(e.status) + ")";
   if (e.oom_killed) s += ", OOM-killed";
   if (e.interrupted) s += ", interrupted";
+  if (e.killed_by == "stop_timeout") s += ", killed after the stop timeout";
+  if (e.killed_by == "second_signal") s += ", killed at the second signal";
   if (!e.error.empty()) s += ", cgprof error: " + e.error;
   return s;
 }

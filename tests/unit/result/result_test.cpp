@@ -165,6 +165,8 @@ RunResult sample_result() {
   r.exit.status = 137;
   r.exit.signal = 9;
   r.exit.oom_killed = true;
+  r.exit.interrupted = true;
+  r.exit.killed_by = "stop_timeout";
   r.wall_seconds = 12.5;
   r.totals.cpu_total_seconds = 9.5;
   r.totals.avg_quota_percent = 38.0;
@@ -204,6 +206,8 @@ TEST(RunJson, RoundTripKeepsEveryField) {
   EXPECT_EQ(back.exit.signal, 9);
   EXPECT_FALSE(back.exit.exit_code);
   EXPECT_TRUE(back.exit.oom_killed);
+  EXPECT_TRUE(back.exit.interrupted);
+  EXPECT_EQ(back.exit.killed_by, "stop_timeout");
   EXPECT_DOUBLE_EQ(back.wall_seconds, 12.5);
   EXPECT_DOUBLE_EQ(back.totals.cpu_total_seconds, 9.5);
   EXPECT_EQ(back.totals.avg_quota_percent, 38.0);
@@ -227,7 +231,9 @@ TEST(RunJson, NullsWhereDocumented) {
   r.totals.net_measured = false;
   r.totals.psi_measured = false;
   r.quota_cores.reset();
+  r.exit.killed_by.clear();
   std::string text = run_result_to_json(r);
+  EXPECT_NE(text.find("\"killed_by\": null"), std::string::npos);
   EXPECT_NE(text.find("\"net\": null"), std::string::npos);
   EXPECT_NE(text.find("\"pressure\": null"), std::string::npos);
   EXPECT_NE(text.find("\"quota_cores\": null"), std::string::npos);
