@@ -1,6 +1,7 @@
 #include "run_vm_common.hpp"
 
 #include <fcntl.h>
+#include <pty.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -80,6 +81,39 @@ RunOut cgprof(const std::vector<std::string>& args) {
   return b.finish();
 }
 
+RunOut cgprof_on_tty(const std::vector<std::string>& args) {
+  int master = -1, slave = -1;
+  if (::openpty(&master, &slave, nullptr, nullptr, nullptr) != 0)
+    throw std::runtime_error("openpty failed");
+  std::string bin = env("CGPROF_BIN");
+  std::vector<std::string> copy = args;
+  std::vector<char*> argv{bin.data()};
+  for (auto& a : copy) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(master);
+    ::setsid();
+    int n = ::open("/dev/null", O_RDONLY);
+    ::dup2(n, 0);
+    ::dup2(slave, 1);
+    ::dup2(slave, 2);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  ::close(slave);
+  RunOut r;
+  char buf[4096];
+  ssize_t n;
+  // EIO once every holder of the slave side has closed it.
+  while ((n = ::read(master, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)) {
+    if (n > 0) r.out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(master);
+  r.code = wait_code(pid);
+  return r;
+}
+
 Background::Background(const std::vector<std::string>& args) {
   std::string base =
       "/tmp/cgprof-vm-run-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
@@ -95,6 +129,21 @@ Background::~Background() {
   }
   ::unlink(out_path_.c_str());
   ::unlink(err_path_.c_str());
+}
+
+bool Background::wait_for_output(const std::string& text, bool stderr_too) const {
+  auto seen = [&] {
+    return slurp(out_path_).find(text) != std::string::npos ||
+           (stderr_too && slurp(err_path_).find(text) != std::string::npos);
+  };
+  for (int i = 0; i < 2400; ++i) {
+    if (seen()) return true;
+    siginfo_t si{};
+    if (::waitid(P_PID, pid_, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid_)
+      return seen();  // it ended
+    ::usleep(50000);
+  }
+  return false;
 }
 
 RunOut Background::finish() {
@@ -122,18 +171,6 @@ std::vector<std::string> leftover_cgroups() {
        it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (ec) break;
     if (it->is_directory(ec) && it->path().filename() == "cgprof") out.push_back(it->path());
-  }
-  return out;
-}
-
-std::vector<std::string> populated_run_cgroups() {
-  std::vector<std::string> out;
-  for (const std::string& parent : leftover_cgroups()) {
-    std::error_code ec;
-    for (auto& e : fs::directory_iterator(parent, ec)) {
-      if (!e.is_directory()) continue;
-      if (!slurp(e.path().string() + "/cgroup.procs").empty()) out.push_back(e.path());
-    }
   }
   return out;
 }

@@ -24,12 +24,17 @@ struct RunOut {
 // Runs $CGPROF_BIN ARGS... and waits.
 RunOut cgprof(const std::vector<std::string>& args);
 
+// Runs $CGPROF_BIN ARGS... with stdout and stderr on a pseudo-terminal; `out` is all it wrote.
+RunOut cgprof_on_tty(const std::vector<std::string>& args);
+
 // Starts $CGPROF_BIN ARGS... in the background (stdout/stderr to files); finish() waits.
 class Background {
  public:
   explicit Background(const std::vector<std::string>& args);
   ~Background();
   pid_t pid() const { return pid_; }
+  // Waits (bounded: 120 s) until its stdout (or stderr) contains `text`; false if it never did.
+  bool wait_for_output(const std::string& text, bool stderr_too = false) const;
   RunOut finish();
 
  private:
@@ -44,8 +49,5 @@ nlohmann::json read_run_json(const std::string& dir);
 
 // Every directory named "cgprof" or below one, anywhere in /sys/fs/cgroup.
 std::vector<std::string> leftover_cgroups();
-
-// The leaf cgroups of running cgprof runs (…/cgprof/<id>) that hold processes.
-std::vector<std::string> populated_run_cgroups();
 
 }  // namespace cgprof_vm

@@ -1,5 +1,6 @@
 // `cgprof run` end to end on a real cgroup v2 kernel, as root: limits enforced, results written,
 // and no cgroup left behind after any run (normal, OOM, crash, Ctrl-C).
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -7,12 +8,14 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <thread>
 
+#include "cgprof/sampler.hpp"
 #include "run_vm_common.hpp"
 
 namespace cgprof_vm {
 namespace {
+
+using cgprof::read_samples;
 
 class RunVm : public ::testing::Test {
  protected:
@@ -31,6 +34,23 @@ class RunVm : public ::testing::Test {
     a.push_back("--");
     a.insert(a.end(), cmd.begin(), cmd.end());
     return cgprof(a);
+  }
+  // Runs `sh -c script` (which prints "ready" once its traps are set) and sends cgprof `sig`
+  // then; with `twice`, sends it again once cgprof said it passed the first one on.
+  RunOut interrupted_run(const std::string& out, std::vector<std::string> opts,
+                         const std::string& script, int sig, bool twice = false) {
+    std::vector<std::string> a = {"run", "--rootfs", rootfs_, "--output", out};
+    a.insert(a.end(), opts.begin(), opts.end());
+    a.insert(a.end(), {"--", "/bin/sh", "-c", script});
+    Background b(a);
+    if (!b.wait_for_output("ready")) return RunOut{-1, "", "the workload never started"};
+    ::kill(b.pid(), sig);
+    if (twice) {
+      if (!b.wait_for_output("passed to the workload", true))
+        return RunOut{-1, "", "cgprof never passed the signal on"};
+      ::kill(b.pid(), sig);
+    }
+    return b.finish();
   }
   std::string rootfs_;
 };
@@ -75,7 +95,15 @@ TEST_F(RunVm, AllocatingPastTheMemoryLimitIsOomKilledWithACompleteResult) {
   EXPECT_EQ(j["exit"]["status"], 137);
   EXPECT_EQ(j["exit"]["oom_killed"], true);
   EXPECT_GE(j["totals"]["memory"]["events"]["oom_kill"].get<uint64_t>(), 1u);
-  EXPECT_TRUE(exists(out + "/samples.bin"));
+  // Complete: samples written up to the kill, sampler statistics and totals present.
+  EXPECT_GT(j["wall_seconds"].get<double>(), 0.0);
+  EXPECT_GE(j["totals"]["memory"]["peak_bytes"].get<uint64_t>(), 60u << 20);
+  uint64_t samples = j["sampler"]["samples"];
+  EXPECT_GT(samples, 0u);
+  ASSERT_TRUE(exists(out + "/samples.bin"));
+  EXPECT_EQ(
+      read_samples(AT_FDCWD, out + "/samples.bin").size() + j["sampler"]["dropped"].get<uint64_t>(),
+      samples);
   EXPECT_NE(r.err.find("OOM"), std::string::npos) << r.err;
 }
 
@@ -138,6 +166,29 @@ TEST_F(RunVm, ReadingAFileShowsInIoStatAndReadBpsSlowsIt) {
   ::unlink(file.c_str());
 }
 
+TEST_F(RunVm, TenKilohertzRunRecordsTheExpectedNumberOfSamples) {
+  std::string out = fresh_output_dir("10khz");
+  RunOut r = run(out, {"--rate", "10000", "--cpus", "0.5"}, {"/bin/cpu-burn", "-d", "3s", "-q"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = read_run_json(out);
+  const auto& sm = j["sampler"];
+  uint64_t taken = sm["samples"], missed = sm["missed_deadlines"], dropped = sm["dropped"];
+  std::vector<cgprof::Sample> samples = read_samples(AT_FDCWD, out + "/samples.bin");
+  ASSERT_GE(samples.size(), 2u);
+  EXPECT_EQ(samples.size() + dropped, taken);
+  EXPECT_EQ(sm["read_errors"], 0u);
+  // Every 100 us deadline from the start to the last sample is a sample or a counted miss.
+  uint64_t origin =
+      cgprof::SamplesReader(AT_FDCWD, out + "/samples.bin").header().start_monotonic_ns;
+  double periods = (samples.back().t_ns - origin) * 10000 / 1e9;
+  EXPECT_LE(static_cast<double>(taken + missed) - 1, periods + 0.01);
+  EXPECT_GT(static_cast<double>(taken + missed), periods);
+  std::printf(
+      "cgprof run --rate 10000 (3 s): %llu samples, %llu missed, %llu dropped, %.2f%% of a core\n",
+      (unsigned long long)taken, (unsigned long long)missed, (unsigned long long)dropped,
+      sm["overhead_percent_of_core"].get<double>());
+}
+
 TEST_F(RunVm, ACrashingWorkloadStillWritesItsResult) {
   std::string out = fresh_output_dir("crash");
   RunOut r = run(out, {}, {"/bin/sh", "-c", "kill -SEGV $$"});
@@ -147,22 +198,87 @@ TEST_F(RunVm, ACrashingWorkloadStillWritesItsResult) {
   EXPECT_EQ(j["exit"]["signal"], 11);
 }
 
-TEST_F(RunVm, SigintToCgprofKillsTheRunWritesTheResultAndRemovesTheCgroup) {
+TEST_F(RunVm, SigintReachesASleepingWorkloadTheResultIsWrittenAndTheCgroupRemoved) {
   std::string out = fresh_output_dir("sigint");
-  Background b({"run", "--rootfs", rootfs_, "--output", out, "--", "/bin/sleep", "600"});
-  // Wait (bounded) until the workload is in its cgroup.
-  bool running = false;
-  for (int i = 0; i < 1200 && !running; ++i) {
-    running = !populated_run_cgroups().empty();
-    if (!running) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  ASSERT_TRUE(running) << "the run never started";
-  ::kill(b.pid(), SIGINT);
-  RunOut r = b.finish();
+  RunOut r = interrupted_run(out, {}, "echo ready; exec sleep 600", SIGINT);
   EXPECT_EQ(r.code, 130) << r.err;
   auto j = read_run_json(out);
   EXPECT_EQ(j["exit"]["interrupted"], true);
   EXPECT_EQ(j["exit"]["status"], 130);
+  EXPECT_EQ(j["exit"]["signal"], SIGINT) << "sleep died of the SIGINT passed on, not a kill";
+}
+
+// Workloads for the Ctrl-C tests: print "ready" once the trap is set, then idle.
+const char* const kTrapsSigint =
+    "trap 'echo trapped-sigint; exit 3' INT; echo ready; while :; do sleep 1; done";
+const char* const kIgnoresSigint = "trap '' INT; echo ready; while :; do sleep 1; done";
+
+TEST_F(RunVm, FirstSigintIsPassedToTheWorkloadWhichExitsByItself) {
+  std::string out = fresh_output_dir("sigint-trap");
+  RunOut r = interrupted_run(out, {"--stop-timeout", "-1"}, kTrapsSigint, SIGINT);
+  EXPECT_EQ(r.code, 130) << r.err;
+  EXPECT_NE(r.out.find("trapped-sigint"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("passed to the workload"), std::string::npos) << r.err;
+  auto j = read_run_json(out);
+  EXPECT_EQ(j["exit"]["status"], 130);
+  EXPECT_EQ(j["exit"]["interrupted"], true);
+  EXPECT_EQ(j["exit"]["exit_code"], 3) << "the workload's own exit, after its trap ran";
+  EXPECT_TRUE(j["exit"]["killed_by"].is_null()) << j["exit"];
+  EXPECT_GT(j["sampler"]["samples"].get<uint64_t>(), 0u);
+}
+
+TEST_F(RunVm, SigtermIsPassedOnAndGives143) {
+  std::string out = fresh_output_dir("sigterm");
+  RunOut r = interrupted_run(
+      out, {}, "trap 'echo trapped-sigterm; exit 0' TERM; echo ready; while :; do sleep 1; done",
+      SIGTERM);
+  EXPECT_EQ(r.code, 143) << r.err;
+  EXPECT_NE(r.out.find("trapped-sigterm"), std::string::npos) << r.out;
+  auto j = read_run_json(out);
+  EXPECT_EQ(j["exit"]["exit_code"], 0);
+  EXPECT_EQ(j["exit"]["interrupted"], true);
+}
+
+TEST_F(RunVm, AWorkloadIgnoringSigintIsKilledWhenTheStopTimeoutRunsOut) {
+  std::string out = fresh_output_dir("sigint-timeout");
+  RunOut r = interrupted_run(out, {"--stop-timeout", "1"}, kIgnoresSigint, SIGINT);
+  EXPECT_EQ(r.code, 130) << r.err;
+  auto j = read_run_json(out);
+  EXPECT_EQ(j["exit"]["interrupted"], true);
+  EXPECT_EQ(j["exit"]["killed_by"], "stop_timeout");
+  EXPECT_EQ(j["exit"]["signal"], 9);
+  EXPECT_NE(r.err.find("killed after the stop timeout"), std::string::npos) << r.err;
+}
+
+TEST_F(RunVm, ASecondSigintKillsAtOnce) {
+  std::string out = fresh_output_dir("sigint-twice");
+  // No stop timeout: only the second signal can end this run.
+  RunOut r = interrupted_run(out, {"--stop-timeout", "-1"}, kIgnoresSigint, SIGINT, true);
+  EXPECT_EQ(r.code, 130) << r.err;
+  auto j = read_run_json(out);
+  EXPECT_EQ(j["exit"]["killed_by"], "second_signal");
+  EXPECT_EQ(j["exit"]["signal"], 9);
+}
+
+TEST_F(RunVm, OnATerminalALiveStatusLineThenTheSummaryTable) {
+  std::string out = fresh_output_dir("tty");
+  RunOut r = cgprof_on_tty({"run", "--rootfs", rootfs_, "--output", out, "--cpus", "0.5", "--",
+                            "/bin/cpu-burn", "-d", "3s", "-q"});
+  ASSERT_EQ(r.code, 0) << r.out;
+  // The status line is redrawn in place ("\r\033[K") every 500 ms while the workload runs.
+  size_t status = r.out.find("\r\033[K");
+  ASSERT_NE(status, std::string::npos) << r.out;
+  std::string line = r.out.substr(status + 4, r.out.find_first_of("\r\n", status + 4) - status - 4);
+  EXPECT_NE(line.find("cores"), std::string::npos) << line;
+  EXPECT_NE(line.find("mem "), std::string::npos) << line;
+  EXPECT_NE(line.find("pids "), std::string::npos) << line;
+  // Then the summary table, after the status line was cleared.
+  size_t exit_row = r.out.find("exit", status);
+  ASSERT_NE(exit_row, std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("exited 0", exit_row), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("CPU use", exit_row), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("sampler", exit_row), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("results in " + out), std::string::npos) << r.out;
 }
 
 TEST_F(RunVm, CommandNotFoundIs127AndLeavesNoCgroup) {
