@@ -249,7 +249,7 @@ Sampler::Sampler(int cgroup_dirfd, SamplerConfig config) {
     std::string path = dir + "/samples.bin";
     im.out_fd = open_at(AT_FDCWD, path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     im.stored = sample_fields_for(im.config.groups);
-    im.pack.reset(new uint64_t[kPackRecords * im.stored.size()]);
+    im.pack.reset(new uint64_t[kPackRecords * im.stored.size()]());  // zeroed: faulted in now
   }
 }
 
