@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -84,6 +85,39 @@ FloorResult pread_floor(const std::vector<int>& fds, double rate_hz, double seco
     for (int fd : fds) sink = sink + ::pread(fd, g_buf, sizeof g_buf, 0);
     ++iters;
     if (!period || (iters & 63) == 0) now = clock_ns(CLOCK_MONOTONIC);
+  }
+  uint64_t cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0;
+  FloorResult r;
+  r.cpu_ns_per_iter = static_cast<double>(cpu) / iters;
+  r.achieved_hz = iters / ((clock_ns(CLOCK_MONOTONIC) - start) / 1e9);
+  return r;
+}
+
+// The same floor on a periodic timerfd instead of clock_nanosleep (one blocking read() per
+// period; it returns how many periods passed, so lateness needs no clock reading).
+FloorResult timerfd_floor(const std::vector<int>& fds, double rate_hz, double seconds) {
+  UniqueFd tfd(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC));
+  if (!tfd) throw_errno("timerfd_create");
+  const uint64_t period = static_cast<uint64_t>(1e9 / rate_hz);
+  uint64_t start = clock_ns(CLOCK_MONOTONIC), end = start + static_cast<uint64_t>(seconds * 1e9);
+  itimerspec its{};
+  its.it_interval.tv_sec = static_cast<time_t>(period / 1000000000u);
+  its.it_interval.tv_nsec = static_cast<long>(period % 1000000000u);
+  uint64_t first = start + period;
+  its.it_value.tv_sec = static_cast<time_t>(first / 1000000000u);
+  its.it_value.tv_nsec = static_cast<long>(first % 1000000000u);
+  if (::timerfd_settime(tfd.get(), TFD_TIMER_ABSTIME, &its, nullptr) != 0)
+    throw_errno("timerfd_settime");
+  ::prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+  uint64_t cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+  uint64_t iters = 0, periods = 0;
+  volatile ssize_t sink = 0;
+  while (periods * period < end - start) {
+    uint64_t expirations = 0;
+    if (::read(tfd.get(), &expirations, sizeof expirations) != sizeof expirations) break;
+    periods += expirations;
+    for (int fd : fds) sink = sink + ::pread(fd, g_buf, sizeof g_buf, 0);
+    ++iters;
   }
   uint64_t cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0;
   FloorResult r;
@@ -243,11 +277,14 @@ int main(int argc, char** argv) {
     double sampler_10k_ns = 0;
     for (double rate : rates) {
       std::vector<double> s_ns, f_ns, s_hz, f_hz, s_p99, s_over, f_over, rss_growth, w_over, t_ns;
+      std::vector<double> tfd_ns, tfd_floor_ns;
       double rss_end = 0;
       uint64_t dropped = 0, missed = 0, samples = 0;
       for (int round = 0; round < rounds; ++round) {
         // Timer alone, floor and sampler alternate, so host-load drift affects all alike.
         t_ns.push_back(pread_floor({}, rate, seconds / 2).cpu_ns_per_iter);
+        tfd_ns.push_back(timerfd_floor({}, rate, seconds / 2).cpu_ns_per_iter);
+        tfd_floor_ns.push_back(timerfd_floor(fds, rate, seconds / 2).cpu_ns_per_iter);
         FloorResult f = pread_floor(fds, rate, seconds);
         f_ns.push_back(f.cpu_ns_per_iter);
         f_hz.push_back(f.achieved_hz);
@@ -279,14 +316,15 @@ int main(int argc, char** argv) {
           "  sampler:   %8.2f us CPU/sample  %8.1f Hz achieved  %6.3f%% of a core  p99 jitter "
           "%.1f us\n"
           "  pread floor (same timer): %8.2f us CPU/pass  %8.1f Hz  %6.3f%% of a core\n"
-          "  timer alone (sleep+wake, no reads): %.2f us CPU/pass\n"
+          "  timer alone (sleep+wake, no reads): %.2f us CPU/pass (timerfd: %.2f us; pread floor "
+          "on timerfd %.2f us)\n"
           "  writer thread %.3f%% of a core; ratio sampler/floor: %.2f   samples %llu, missed "
           "%llu, dropped %llu\n"
           "  RSS during the run %.1f MiB, growth %.3f MiB/s (ring and buffers are preallocated)\n",
           rate, rounds, seconds, sn / 1e3, median(s_hz), median(s_over), median(s_p99), fn / 1e3,
-          median(f_hz), median(f_over), median(t_ns) / 1e3, median(w_over), sn / fn,
-          (unsigned long long)samples, (unsigned long long)missed, (unsigned long long)dropped,
-          rss_end, median(rss_growth));
+          median(f_hz), median(f_over), median(t_ns) / 1e3, median(tfd_ns) / 1e3,
+          median(tfd_floor_ns) / 1e3, median(w_over), sn / fn, (unsigned long long)samples,
+          (unsigned long long)missed, (unsigned long long)dropped, rss_end, median(rss_growth));
       char metric[160];
       std::snprintf(metric, sizeof metric, "CPU per sample @%.0f Hz%s", rate, tag.c_str());
       bench_line(metric, sn / 1e3, "us", "pread loop, same files and timer", fn / 1e3, sn / fn,
@@ -299,6 +337,10 @@ int main(int argc, char** argv) {
                     tag.c_str());
       bench_line(metric, median(t_ns) / 1e3, "us", "sampler CPU per sample", sn / 1e3,
                  median(t_ns) / sn, "info: timer cost, not reads");
+      std::snprintf(metric, sizeof metric, "timer alone, clock_nanosleep vs timerfd @%.0f Hz%s",
+                    rate, tag.c_str());
+      bench_line(metric, median(t_ns) / 1e3, "us", "periodic timerfd read", median(tfd_ns) / 1e3,
+                 median(t_ns) / std::max(1.0, median(tfd_ns)), "info: < 1 keeps clock_nanosleep");
       std::snprintf(metric, sizeof metric, "achieved rate @%.0f Hz%s", rate, tag.c_str());
       bench_line(metric, median(s_hz), "Hz", "pread loop", median(f_hz),
                  median(s_hz) / median(f_hz), "ratio ~1");
