@@ -265,13 +265,32 @@ std::string tree_digest(const std::string& dir) {
   return d.str();
 }
 
+namespace {
+
+// Whole content of a /proc file, "" if the process is gone. Not an ifstream: libstdc++ throws
+// from underflow when read(2) fails, and reading /proc/PID/... of a process that exits between
+// open and read fails with ESRCH -- routine while the tests kill containers.
+std::string read_proc(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "";
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return n < 0 ? "" : out;
+}
+
+}  // namespace
+
 std::vector<pid_t> descendants(pid_t pid) {
   std::vector<pid_t> out;
   std::vector<pid_t> todo = {pid};
   while (!todo.empty()) {
     pid_t p = todo.back();
     todo.pop_back();
-    std::ifstream f("/proc/" + std::to_string(p) + "/task/" + std::to_string(p) + "/children");
+    std::istringstream f(
+        read_proc("/proc/" + std::to_string(p) + "/task/" + std::to_string(p) + "/children"));
     pid_t c;
     while (f >> c) {
       out.push_back(c);
@@ -283,8 +302,7 @@ std::vector<pid_t> descendants(pid_t pid) {
 
 bool process_exists(pid_t pid) {
   // A zombie still has /proc/PID; count only live processes.
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string all((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  std::string all = read_proc("/proc/" + std::to_string(pid) + "/stat");
   if (all.empty()) return false;
   size_t p = all.rfind(')');
   return p != std::string::npos && p + 2 < all.size() && all[p + 2] != 'Z';
