@@ -1,6 +1,5 @@
 #include "userns.hpp"
 
-#include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -18,24 +17,6 @@
 namespace cgprof::image {
 
 namespace {
-
-std::string read_or_empty(const char* path) {
-  try {
-    return read_file(path);
-  } catch (const Error&) {
-    return {};
-  }
-}
-
-bool have_helpers() {
-  for (const char* dir : {"/usr/bin", "/bin", "/usr/local/bin"}) {
-    std::string d = dir;
-    if (::access((d + "/newuidmap").c_str(), X_OK) == 0 &&
-        ::access((d + "/newgidmap").c_str(), X_OK) == 0)
-      return true;
-  }
-  return false;
-}
 
 void write_all(int fd, const std::string& s) {
   size_t off = 0;
@@ -85,11 +66,7 @@ std::string read_all(int fd) {
 std::optional<sandbox::IdMapPlan> owner_shift_plan() {
   const uid_t uid = ::geteuid();
   if (uid == 0) return std::nullopt;
-  std::string name;
-  if (passwd* pw = ::getpwuid(uid)) name = pw->pw_name;
-  sandbox::IdMapPlan p =
-      sandbox::plan_id_maps(uid, ::getegid(), name, read_or_empty("/etc/subuid"),
-                            read_or_empty("/etc/subgid"), have_helpers());
+  sandbox::IdMapPlan p = sandbox::caller_id_maps();
   if (!p.use_helpers) return std::nullopt;
   return p;
 }

@@ -2,7 +2,6 @@
 // write id maps, release the child, report its exec, wait, forward signals, clean up.
 #include <fcntl.h>
 #include <poll.h>
-#include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -69,19 +68,6 @@ std::string read_optional(const char* path) {
     return read_file(path);
   } catch (const Error&) {
     return {};
-  }
-}
-
-bool on_path(const char* prog) {
-  const char* path = std::getenv("PATH");
-  std::string p = path ? path : "/usr/bin:/bin";
-  size_t pos = 0;
-  for (;;) {
-    size_t c = p.find(':', pos);
-    std::string dir = p.substr(pos, c == std::string::npos ? std::string::npos : c - pos);
-    if (!dir.empty() && ::access((dir + "/" + prog).c_str(), X_OK) == 0) return true;
-    if (c == std::string::npos) return false;
-    pos = c + 1;
   }
 }
 
@@ -221,11 +207,7 @@ void Container::start(const ProcessSpec& spec, const LaunchOptions& opts) {
     throw Error("--userns=host needs root; without root cgprof must use a user namespace");
   IdMapPlan idmap;
   if (userns) {
-    std::string name;
-    if (passwd* pw = ::getpwuid(euid)) name = pw->pw_name;
-    bool helpers = on_path("newuidmap") && on_path("newgidmap");
-    idmap = plan_id_maps(euid, ::getegid(), name, read_optional("/etc/subuid"),
-                         read_optional("/etc/subgid"), helpers);
+    idmap = caller_id_maps();
     if (!idmap.maps_uid(spec.uid) || !idmap.maps_gid(spec.gid))
       throw Error("user \"" + (spec.user.empty() ? std::to_string(spec.uid) : spec.user) +
                   "\" (uid " + std::to_string(spec.uid) + ", gid " + std::to_string(spec.gid) +

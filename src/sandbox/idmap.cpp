@@ -1,9 +1,12 @@
 #include "src/sandbox/idmap.hpp"
 
+#include <pwd.h>
 #include <spawn.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "cgprof/error.hpp"
@@ -157,6 +160,38 @@ IdMapPlan plan_id_maps(std::uint32_t caller_uid, std::uint32_t caller_gid,
     p.deny_setgroups = true;
   }
   return p;
+}
+
+namespace {
+
+std::string read_optional(const char* path) {
+  try {
+    return read_file(path);
+  } catch (const Error&) {
+    return {};
+  }
+}
+
+bool on_path(const char* prog) {
+  const char* env = std::getenv("PATH");
+  std::string_view path = env ? env : "/usr/bin:/bin";
+  while (!path.empty()) {
+    size_t c = path.find(':');
+    std::string dir(path.substr(0, c));
+    if (!dir.empty() && ::access((dir + "/" + prog).c_str(), X_OK) == 0) return true;
+    path = c == std::string_view::npos ? std::string_view{} : path.substr(c + 1);
+  }
+  return false;
+}
+
+}  // namespace
+
+IdMapPlan caller_id_maps() {
+  const uid_t euid = ::geteuid();
+  std::string name;
+  if (passwd* pw = ::getpwuid(euid)) name = pw->pw_name;
+  return plan_id_maps(euid, ::getegid(), name, read_optional("/etc/subuid"),
+                      read_optional("/etc/subgid"), on_path("newuidmap") && on_path("newgidmap"));
 }
 
 void apply_id_maps(const IdMapPlan& plan, pid_t pid) {

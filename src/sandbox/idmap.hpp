@@ -36,6 +36,11 @@ IdMapPlan plan_id_maps(std::uint32_t caller_uid, std::uint32_t caller_gid,
                        std::string_view user_name, std::string_view subuid, std::string_view subgid,
                        bool helpers);
 
+// The plan for the calling process itself: its effective ids and user name, this host's
+// /etc/subuid and /etc/subgid, and whether newuidmap/newgidmap are on $PATH. Used by the launcher
+// and by the image store, so a rootless unpack shifts owners exactly as a rootless run maps them.
+IdMapPlan caller_id_maps();
+
 // Writes the maps for pid (called by the parent while the child waits). Throws Error.
 void apply_id_maps(const IdMapPlan& plan, pid_t pid);
 
