@@ -30,8 +30,9 @@ struct ExperimentArgs {
 std::atomic<pid_t> g_child{0};
 std::atomic<int> g_stop_signal{0};
 
-// Ctrl-C reaches the child through the terminal's process group; a signal sent to this process
-// alone is forwarded, so the run in progress records itself as interrupted either way.
+// The run in progress has a process group of its own, so a terminal's Ctrl-C reaches this process
+// only, and is forwarded exactly once: the run then passes it to its workload and waits
+// --stop-timeout, and a second Ctrl-C (forwarded again) kills at once, as with `cgprof run`.
 void on_signal(int sig) {
   g_stop_signal = sig;
   const pid_t c = g_child;
@@ -56,6 +57,7 @@ int run_child(const std::vector<std::string>& argv, const std::string& cwd) {
     // run writing into a directory the next invocation is about to redo).
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (::getppid() == 1) ::_exit(kExitCgprofFailed);
+    ::setpgid(0, 0);
     if (::chdir(cwd.c_str()) != 0) {
       std::fprintf(stderr, "cgprof experiment: chdir %s: %s\n", cwd.c_str(), strerror(errno));
       ::_exit(kExitCgprofFailed);
@@ -64,6 +66,7 @@ int run_child(const std::vector<std::string>& argv, const std::string& cwd) {
     std::fprintf(stderr, "cgprof experiment: exec %s: %s\n", cargv[0], strerror(errno));
     ::_exit(kExitCannotExecute);
   }
+  ::setpgid(pid, pid);  // also here: whichever of the two runs first wins the race
   g_child = pid;
   int st = 0;
   while (::waitpid(pid, &st, 0) < 0) {

@@ -2,7 +2,9 @@
 // profiles x two repeats, interrupted with SIGINT once the first runs are complete, then resumed.
 // The finished run directories are then the input of report, compare, calibrate and predict,
 // whose outputs are checked against the run.json files and values computed here.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -373,6 +375,51 @@ TEST_F(ExperimentVm, CalibrateWritesAProfileThatDevicesShowAndPredictUse) {
   const double x1 = cpu(read_run_json(results_ + "/" + run_id(kWorkloads[0], dev, 1)));
   EXPECT_NEAR(one_pred[0]["cgprof"].get<double>(), x1, 1e-12);
   EXPECT_NEAR(one_pred[0]["predicted"].get<double>(), 2 * x1 + 0.1, 1e-5);
+}
+
+// A terminal's Ctrl-C goes to the whole foreground process group. The experiment must pass it to
+// the run in progress exactly once, so the run forwards it to its workload and gives it time to
+// stop (a second signal would kill at once): here the workload traps SIGINT and exits 7.
+TEST(ExperimentVm, TerminalCtrlCReachesTheWorkloadOnce) {
+  const std::string base = "/tmp/cgprof-vm-exp-tty";
+  fs::remove_all(base);
+  fs::create_directories(base + "/out");
+  ::chmod((base + "/out").c_str(), 0777);
+  const std::string script =
+      "trap 'echo got-int >> /out/log; exit 7' INT; echo ready > /out/ready; "
+      "while :; do sleep 0.2; done";
+  std::string toml = "devices = [\"host\"]\nrun_args = [\"-v\", \"" + base + "/out:/out\"]\n" +
+                     "\n[[workload]]\nname = \"trapper\"\nrootfs = \"" + test_rootfs() +
+                     "\"\ncommand = [\"/bin/sh\", \"-c\", \"" + script + "\"]\n";
+  spit(base + "/exp.toml", toml);
+  const std::string bin = env("CGPROF_BIN");
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::setpgid(0, 0);  // a process group of its own, like a shell's foreground job
+    ::signal(SIGINT, SIG_DFL);
+    int devnull = ::open("/dev/null", O_RDWR);
+    ::dup2(devnull, 0);
+    ::dup2(devnull, 1);
+    ::dup2(devnull, 2);
+    ::execl(bin.c_str(), bin.c_str(), "experiment", (base + "/exp.toml").c_str(), nullptr);
+    ::_exit(127);
+  }
+  ::setpgid(pid, pid);
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+  while (!exists(base + "/out/ready") && std::chrono::steady_clock::now() < give_up)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_TRUE(exists(base + "/out/ready")) << "the workload never started";
+  ::kill(-pid, SIGINT);  // what the terminal does
+  int st = 0;
+  ASSERT_EQ(::waitpid(pid, &st, 0), pid);
+  ASSERT_TRUE(WIFEXITED(st));
+  EXPECT_EQ(WEXITSTATUS(st), 128 + SIGINT);
+  EXPECT_EQ(slurp(base + "/out/log"), "got-int\n") << "the workload saw the signal once";
+  json r = read_run_json(base + "/exp-results/trapper/host/run-001");
+  EXPECT_EQ(r["exit"]["exit_code"], 7) << r["exit"].dump();
+  EXPECT_EQ(r["exit"]["interrupted"], true) << r["exit"].dump();
+  fs::remove_all(base);
 }
 
 }  // namespace
