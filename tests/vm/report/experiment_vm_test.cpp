@@ -380,7 +380,7 @@ TEST_F(ExperimentVm, CalibrateWritesAProfileThatDevicesShowAndPredictUse) {
 // A terminal's Ctrl-C goes to the whole foreground process group. The experiment must pass it to
 // the run in progress exactly once, so the run forwards it to its workload and gives it time to
 // stop (a second signal would kill at once): here the workload traps SIGINT and exits 7.
-TEST(ExperimentVm, TerminalCtrlCReachesTheWorkloadOnce) {
+TEST(ExperimentTerminal, CtrlCReachesTheWorkloadOnce) {
   const std::string base = "/tmp/cgprof-vm-exp-tty";
   fs::remove_all(base);
   fs::create_directories(base + "/out");
