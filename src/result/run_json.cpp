@@ -31,6 +31,38 @@ Json pressure_json(const PressureTotals& p) {
   return Json{{"some_seconds", finite(p.some_seconds)}, {"full_seconds", finite(p.full_seconds)}};
 }
 
+// Objects whose members are all counters: one table of (key, member) serves writer and reader.
+template <class T>
+struct CounterKey {
+  const char* key;
+  uint64_t T::*field;
+};
+constexpr CounterKey<MemoryEvents> kEventKeys[] = {
+    {"low", &MemoryEvents::low},           {"high", &MemoryEvents::high},
+    {"max", &MemoryEvents::max},           {"oom", &MemoryEvents::oom},
+    {"oom_kill", &MemoryEvents::oom_kill}, {"oom_group_kill", &MemoryEvents::oom_group_kill}};
+constexpr CounterKey<IoDeviceTotals> kIoDeviceKeys[] = {
+    {"read_bytes", &IoDeviceTotals::read_bytes},
+    {"write_bytes", &IoDeviceTotals::write_bytes},
+    {"read_ops", &IoDeviceTotals::read_ops},
+    {"write_ops", &IoDeviceTotals::write_ops},
+    {"discard_bytes", &IoDeviceTotals::discard_bytes},
+    {"discard_ops", &IoDeviceTotals::discard_ops}};
+constexpr CounterKey<RunTotals> kIoKeys[] = {
+    {"read_bytes", &RunTotals::io_read_bytes},       {"write_bytes", &RunTotals::io_write_bytes},
+    {"read_ops", &RunTotals::io_read_ops},           {"write_ops", &RunTotals::io_write_ops},
+    {"discard_bytes", &RunTotals::io_discard_bytes}, {"discard_ops", &RunTotals::io_discard_ops}};
+constexpr CounterKey<RunTotals> kNetKeys[] = {
+    {"rx_bytes", &RunTotals::net_rx_bytes},       {"tx_bytes", &RunTotals::net_tx_bytes},
+    {"rx_packets", &RunTotals::net_rx_packets},   {"tx_packets", &RunTotals::net_tx_packets},
+    {"lo_rx_bytes", &RunTotals::net_lo_rx_bytes}, {"lo_tx_bytes", &RunTotals::net_lo_tx_bytes}};
+
+// Appends the table's members to `out` (an object), in table order.
+template <class T, size_t N>
+void put_counters(Json& out, const T& v, const CounterKey<T> (&keys)[N]) {
+  for (const CounterKey<T>& k : keys) out[k.key] = v.*k.field;
+}
+
 Json totals_json(const RunTotals& t) {
   Json cpu{{"user_seconds", finite(t.cpu_user_seconds)},
            {"system_seconds", finite(t.cpu_system_seconds)},
@@ -43,7 +75,8 @@ Json totals_json(const RunTotals& t) {
            {"nr_throttled", t.nr_throttled},
            {"throttled_seconds", finite(t.throttled_seconds)},
            {"throttled_percent_of_periods", finite(t.throttled_percent_of_periods)}};
-  const MemoryEvents& e = t.memory_events;
+  Json events = Json::object();
+  put_counters(events, t.memory_events, kEventKeys);
   Json memory{{"peak_bytes", t.memory_peak_bytes},
               {"peak_source", t.memory_peak_source},
               {"avg_bytes", finite(t.memory_avg_bytes)},
@@ -51,35 +84,20 @@ Json totals_json(const RunTotals& t) {
               {"peak_file_bytes", t.file_peak_bytes},
               {"pgfault", t.pgfault},
               {"pgmajfault", t.pgmajfault},
-              {"events",
-               {{"low", e.low},
-                {"high", e.high},
-                {"max", e.max},
-                {"oom", e.oom},
-                {"oom_kill", e.oom_kill},
-                {"oom_group_kill", e.oom_group_kill}}}};
+              {"events", events}};
   Json devices = Json::array();
   for (const IoDeviceTotals& d : t.io_devices) {
-    devices.push_back({{"device", d.device},
-                       {"read_bytes", d.read_bytes},
-                       {"write_bytes", d.write_bytes},
-                       {"read_ops", d.read_ops},
-                       {"write_ops", d.write_ops},
-                       {"discard_bytes", d.discard_bytes},
-                       {"discard_ops", d.discard_ops}});
+    Json dev{{"device", d.device}};
+    put_counters(dev, d, kIoDeviceKeys);
+    devices.push_back(dev);
   }
-  Json io{{"read_bytes", t.io_read_bytes},
-          {"write_bytes", t.io_write_bytes},
-          {"read_ops", t.io_read_ops},
-          {"write_ops", t.io_write_ops},
-          {"discard_bytes", t.io_discard_bytes},
-          {"discard_ops", t.io_discard_ops},
-          {"devices", devices}};
+  Json io = Json::object();
+  put_counters(io, t, kIoKeys);
+  io["devices"] = devices;
   Json net = nullptr;
   if (t.net_measured) {
-    net = Json{{"rx_bytes", t.net_rx_bytes},       {"tx_bytes", t.net_tx_bytes},
-               {"rx_packets", t.net_rx_packets},   {"tx_packets", t.net_tx_packets},
-               {"lo_rx_bytes", t.net_lo_rx_bytes}, {"lo_tx_bytes", t.net_lo_tx_bytes}};
+    net = Json::object();
+    put_counters(net, t, kNetKeys);
   }
   Json pressure = nullptr;
   if (t.psi_measured) {
@@ -199,6 +217,11 @@ class Reader {
   const std::string& source_;
 };
 
+template <class T, size_t N>
+void get_counters(const Reader& r, T* v, const CounterKey<T> (&keys)[N]) {
+  for (const CounterKey<T>& k : keys) r.num(k.key, &(v->*k.field));
+}
+
 PressureTotals read_pressure(const Reader& r) {
   PressureTotals p;
   r.num("some_seconds", &p.some_seconds);
@@ -227,23 +250,9 @@ void read_totals(const Reader& r, RunTotals* t) {
   mem.num("peak_file_bytes", &t->file_peak_bytes);
   mem.num("pgfault", &t->pgfault);
   mem.num("pgmajfault", &t->pgmajfault);
-  if (mem.has("events")) {
-    Reader ev = mem.obj("events");
-    MemoryEvents& e = t->memory_events;
-    ev.num("low", &e.low);
-    ev.num("high", &e.high);
-    ev.num("max", &e.max);
-    ev.num("oom", &e.oom);
-    ev.num("oom_kill", &e.oom_kill);
-    ev.num("oom_group_kill", &e.oom_group_kill);
-  }
+  if (mem.has("events")) get_counters(mem.obj("events"), &t->memory_events, kEventKeys);
   Reader io = r.obj("io");
-  io.num("read_bytes", &t->io_read_bytes);
-  io.num("write_bytes", &t->io_write_bytes);
-  io.num("read_ops", &t->io_read_ops);
-  io.num("write_ops", &t->io_write_ops);
-  io.num("discard_bytes", &t->io_discard_bytes);
-  io.num("discard_ops", &t->io_discard_ops);
+  get_counters(io, t, kIoKeys);
   if (io.has("devices")) {
     const Json& devs = io.json().at("devices");
     if (!devs.is_array()) io.fail("devices", "an array");
@@ -252,25 +261,12 @@ void read_totals(const Reader& r, RunTotals* t) {
       Reader d = io.child(devs[i], "devices[" + std::to_string(i) + "]");
       IoDeviceTotals out;
       d.str("device", &out.device);
-      d.num("read_bytes", &out.read_bytes);
-      d.num("write_bytes", &out.write_bytes);
-      d.num("read_ops", &out.read_ops);
-      d.num("write_ops", &out.write_ops);
-      d.num("discard_bytes", &out.discard_bytes);
-      d.num("discard_ops", &out.discard_ops);
+      get_counters(d, &out, kIoDeviceKeys);
       t->io_devices.push_back(out);
     }
   }
   t->net_measured = r.has("net");
-  if (t->net_measured) {
-    Reader net = r.obj("net");
-    net.num("rx_bytes", &t->net_rx_bytes);
-    net.num("tx_bytes", &t->net_tx_bytes);
-    net.num("rx_packets", &t->net_rx_packets);
-    net.num("tx_packets", &t->net_tx_packets);
-    net.num("lo_rx_bytes", &t->net_lo_rx_bytes);
-    net.num("lo_tx_bytes", &t->net_lo_tx_bytes);
-  }
+  if (t->net_measured) get_counters(r.obj("net"), t, kNetKeys);
   if (r.has("pids")) r.obj("pids").num("peak", &t->pids_peak);
   t->psi_measured = r.has("pressure");
   if (t->psi_measured) {
