@@ -52,7 +52,7 @@ struct ExitInfo {
   bool oom_killed = false;       // killed by the OOM killer of its cgroup
   bool interrupted = false;      // the user interrupted cgprof (Ctrl-C / SIGTERM)
   // After an interrupt, why cgprof killed the workload: "" (it exited by itself after the
-  // signal was passed on), "stop_timeout", "second_signal" or "immediate" (before it started).
+  // signal was passed on), "stop_timeout" or "second_signal".
   std::string killed_by;
   std::string error;  // cgprof's own error, if the run failed ("" if none)
 };

@@ -28,6 +28,7 @@ std::atomic<int> g_kill_fd{-1};
 std::atomic<int> g_pidfd{-1};  // the container's init, once it runs
 std::atomic<int> g_wake_fd{-1};
 std::atomic<int> g_killed{static_cast<int>(StopKill::kNone)};
+std::atomic<bool> g_forwarded{false};  // the first signal has been passed on
 static_assert(std::atomic<int>::is_always_lock_free);
 
 // Async-signal-safe: cgroup.kill, or SIGKILL to init (its pid namespace dies with it).
@@ -44,16 +45,19 @@ void kill_run(StopKill why) {
   if (pidfd >= 0) ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
 }
 
+// Passes the first signal to the container's init (which hands it to the workload), once:
+// from the handler if the container is known, else from set_container().
+void forward_first() {
+  int pidfd = g_pidfd.load();
+  if (pidfd < 0 || g_forwarded.exchange(true)) return;
+  ::syscall(SYS_pidfd_send_signal, pidfd, g_first.load(), nullptr, 0);
+}
+
 extern "C" void on_interrupt(int sig) {
   int saved = errno;
   if (g_count.fetch_add(1) == 0) {
     g_first.store(sig);
-    int pidfd = g_pidfd.load();
-    if (pidfd >= 0) {
-      ::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0);  // init passes it on
-    } else {
-      kill_run(StopKill::kImmediate);
-    }
+    forward_first();
   } else {
     kill_run(StopKill::kSecondSignal);
   }
@@ -81,8 +85,6 @@ const char* to_string(StopKill k) {
       return "stop_timeout";
     case StopKill::kSecondSignal:
       return "second_signal";
-    case StopKill::kImmediate:
-      return "immediate";
   }
   return "";
 }
@@ -97,6 +99,7 @@ InterruptScope::InterruptScope() {
   g_kill_fd = -1;
   g_pidfd = -1;
   g_killed = static_cast<int>(StopKill::kNone);
+  g_forwarded = false;
   g_wake_fd = wake_wr_;
   struct sigaction sa;
   std::memset(&sa, 0, sizeof sa);
@@ -122,8 +125,9 @@ void InterruptScope::set_kill_fd(int fd) {
 
 void InterruptScope::set_container(int pidfd) {
   g_pidfd = pidfd;
-  // A signal that came while starting found no workload to forward to: it was (or is now) a kill.
-  if (g_count.load() > 0) kill_run(StopKill::kImmediate);
+  // A signal that came while the container was starting is passed on now (init keeps it pending
+  // until the workload runs); a second one already killed the cgroup.
+  if (g_count.load() > 0) forward_first();
 }
 
 int InterruptScope::signal() const {
@@ -132,6 +136,10 @@ int InterruptScope::signal() const {
 
 void InterruptScope::check() const {
   if (int sig = signal()) throw Error("interrupted by signal " + std::to_string(sig), 128 + sig);
+}
+
+StopKill InterruptScope::killed() const {
+  return static_cast<StopKill>(g_killed.load());
 }
 
 StopKill InterruptScope::wait_for_exit(int pidfd, double stop_timeout_s) {
@@ -181,7 +189,7 @@ StopKill InterruptScope::wait_for_exit(int pidfd, double stop_timeout_s) {
       }
     }
   }
-  return static_cast<StopKill>(g_killed.load());
+  return killed();
 }
 
 }  // namespace cgprof::cli

@@ -1,7 +1,7 @@
 // Ctrl-C, SIGTERM and SIGHUP during a profiled run, handled as `docker run` does: the first
 // signal is forwarded to the workload (through the container's init, which passes it on) and
 // starts a grace period (--stop-timeout); when that runs out, or at a second signal, the run's
-// cgroup is killed. A signal that arrives before the workload runs kills at once.
+// cgroup is killed. A signal that arrives while the container starts is passed on once it runs.
 #pragma once
 
 #include <sys/types.h>
@@ -15,9 +15,8 @@ enum class StopKill {
   kNone,          // it exited by itself (or no interrupt came)
   kStopTimeout,   // cgroup.kill when the grace period ran out
   kSecondSignal,  // cgroup.kill at a second signal
-  kImmediate,     // cgroup.kill at once: interrupted while starting, or a stop timeout of 0
 };
-const char* to_string(StopKill k);  // "" | "stop_timeout" | "second_signal" | "immediate"
+const char* to_string(StopKill k);  // "" | "stop_timeout" | "second_signal"
 
 // Installs the handlers for its lifetime (one scope at a time per process).
 class InterruptScope {
@@ -30,7 +29,7 @@ class InterruptScope {
   // How to kill the run: an fd of cgroup.kill (or -1: then SIGKILL to the container's init).
   void set_kill_fd(int fd);
   // From now on the first signal is forwarded through this pidfd of the container's init.
-  // A signal that came before is acted on now (the cgroup is killed).
+  // A signal that came before (while the container started) is forwarded now.
   void set_container(int pidfd);
   // The first signal received (0: none).
   int signal() const;
@@ -41,6 +40,8 @@ class InterruptScope {
   // signal it waits at most stop_timeout_s more, then kills the cgroup (negative: no limit).
   // Prints one line on stderr when it starts the grace period. Returns how the run was stopped.
   StopKill wait_for_exit(int pidfd, double stop_timeout_s);
+  // Whether (and why) the run's cgroup was killed so far.
+  StopKill killed() const;
 
  private:
   int wake_rd_ = -1, wake_wr_ = -1;  // the handler writes a byte to wake wait_for_exit()

@@ -220,9 +220,9 @@ int run_profiled(const ProfileOptions& o, const sandbox::ProcessSpec& spec,
     r.exit.error = e.message();
     r.exit.status = e.exit_code();
     if (int sig = interrupts.signal()) {
-      // Interrupted while starting: the kill from the handler is why start() failed.
+      // Interrupted while starting (a second signal killed the cgroup, or start failed).
       r.exit.interrupted = true;
-      r.exit.killed_by = to_string(StopKill::kImmediate);
+      r.exit.killed_by = to_string(interrupts.killed());
       r.exit.status = 128 + sig;
       write_run_json(r, out_dir);
       cg.destroy();
