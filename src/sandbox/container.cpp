@@ -343,7 +343,21 @@ void Container::start(const ProcessSpec& spec, const LaunchOptions& opts) {
     with_context("placing the container into its cgroup",
                  [&] { write_file_at(opts.cgroup_fd, "cgroup.procs", std::to_string(s_->pid)); });
   char go = 'G';
-  if (::write(sync_wr.get(), &go, 1) != 1) throw_errno("release container init");
+  {
+    // The child may already be gone (killed during setup): the write must then fail with EPIPE
+    // and unwind through the destructors (reap, cgroup removal), not kill cgprof by SIGPIPE
+    // with the cgroup and result left behind (seen in the VM: a run interrupted while starting).
+    struct sigaction ignore {}, old {};
+    ignore.sa_handler = SIG_IGN;
+    ::sigaction(SIGPIPE, &ignore, &old);
+    ssize_t n = ::write(sync_wr.get(), &go, 1);
+    int err = errno;
+    ::sigaction(SIGPIPE, &old, nullptr);
+    if (n != 1) {
+      errno = err;
+      throw_errno("release container init");
+    }
+  }
   sync_wr.reset();
 
   ChildMsg m{};
