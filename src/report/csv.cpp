@@ -22,10 +22,16 @@ std::string csv_field(const std::string& s) {
 
 std::string to_samples_csv(const std::vector<ReportRun>& runs) {
   const bool multi = runs.size() > 1;
+  // Only the columns some run sampled (--sample): a group left out was never read, and a column
+  // of zeros would look like a measurement.
+  unsigned groups = 0;
+  for (const auto& run : runs)  // 0: a run.json that does not say (older): every group
+    groups |= run.result.sampler.groups ? run.result.sampler.groups : kSampleAll;
+  const std::vector<unsigned> columns = sample_fields_for(groups);
   std::string out;
   if (multi) out += "run,";
   out += "t_s";
-  for (unsigned i = 0; i < kSampleFieldCount; ++i) out += std::string(",") + kSampleFieldNames[i];
+  for (unsigned i : columns) out += std::string(",") + kSampleFieldNames[i];
   out += "\n";
   char buf[32];
   for (const auto& run : runs) {
@@ -37,7 +43,7 @@ std::string to_samples_csv(const std::vector<ReportRun>& runs) {
                     (rel % 1000000000u) / 1000u);
       out += buf;
       const auto* fields = reinterpret_cast<const uint64_t*>(&s);
-      for (unsigned i = 0; i < kSampleFieldCount; ++i) {
+      for (unsigned i : columns) {
         std::snprintf(buf, sizeof buf, ",%" PRIu64, fields[i]);
         out += buf;
       }

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "cgprof/error.hpp"
@@ -145,6 +146,26 @@ TEST(SamplesCsv, OneRunUsesSamplesCsvColumnsSeveralAddRun) {
   std::string multi = report::to_samples_csv({a, b});
   EXPECT_EQ(multi.substr(0, 8), "run,t_s,");
   EXPECT_NE(multi.find("\n\"b,c\",0.001000,"), std::string::npos);
+}
+
+TEST(SamplesCsv, OnlyTheSampledGroupsAreColumns) {
+  auto a = fixtures::synthetic_run("a", 2);
+  a.result.sampler.groups = kSampleCpu;
+  std::string csv = report::to_samples_csv({a});
+  EXPECT_EQ(csv.substr(0, csv.find('\n')),
+            "t_s,t_ns,valid,cpu_usage_usec,cpu_user_usec,cpu_system_usec,cpu_nr_periods,"
+            "cpu_nr_throttled,cpu_throttled_usec");
+  // Several runs: the union of their groups.
+  auto b = fixtures::synthetic_run("b", 2);
+  b.result.sampler.groups = kSamplePids;
+  std::string both = report::to_samples_csv({a, b});
+  EXPECT_EQ(both.substr(0, both.find('\n')),
+            "run,t_s,t_ns,valid,cpu_usage_usec,cpu_user_usec,cpu_system_usec,cpu_nr_periods,"
+            "cpu_nr_throttled,cpu_throttled_usec,pids_current");
+  // Each row has as many fields as the header.
+  std::istringstream lines(both);
+  std::string line;
+  while (std::getline(lines, line)) EXPECT_EQ(std::count(line.begin(), line.end(), ','), 10) << line;
 }
 
 TEST(Aggregate, JsonHasEveryStatistic) {
