@@ -42,6 +42,8 @@ UniqueFd open_at(int dirfd, const std::string& path, int flags, mode_t mode = 0)
 // Whole-file read; throws Error naming the path. dirfd may be AT_FDCWD.
 std::string read_file_at(int dirfd, const std::string& path);
 inline std::string read_file(const std::string& path) { return read_file_at(AT_FDCWD, path); }
+// The same, "" when the file is missing or unreadable (optional host files: /etc/subuid, ...).
+std::string read_file_or_empty(const std::string& path);
 
 // Writes all of data to an existing file (O_WRONLY, no O_CREAT/O_TRUNC: suits cgroupfs/procfs).
 void write_file_at(int dirfd, const std::string& path, std::string_view data);

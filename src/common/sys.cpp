@@ -38,6 +38,14 @@ std::string read_file_at(int dirfd, const std::string& path) {
   }
 }
 
+std::string read_file_or_empty(const std::string& path) {
+  try {
+    return read_file(path);
+  } catch (const Error&) {
+    return {};
+  }
+}
+
 void write_file_at(int dirfd, const std::string& path, std::string_view data) {
   UniqueFd fd = open_at(dirfd, path, O_WRONLY);
   size_t done = 0;

@@ -63,14 +63,6 @@ std::int64_t now_ns() {
   return std::int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
 }
 
-std::string read_optional(const char* path) {
-  try {
-    return read_file(path);
-  } catch (const Error&) {
-    return {};
-  }
-}
-
 std::string strip_slashes(const std::string& p) {
   size_t i = p.find_first_not_of('/');
   return i == std::string::npos ? std::string() : p.substr(i);
@@ -264,8 +256,8 @@ void Container::start(const ProcessSpec& spec, const LaunchOptions& opts) {
 
   plan.seccomp_bpf = with_context("seccomp", [&] { return compile_seccomp(spec.seccomp); });
   if (spec.net == NetMode::kHost) {
-    plan.hosts = read_optional("/etc/hosts");
-    plan.resolv_conf = read_optional("/etc/resolv.conf");
+    plan.hosts = read_file_or_empty("/etc/hosts");
+    plan.resolv_conf = read_file_or_empty("/etc/resolv.conf");
   } else {
     plan.hosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t" +
                  spec.hostname + "\n";

@@ -164,14 +164,6 @@ IdMapPlan plan_id_maps(std::uint32_t caller_uid, std::uint32_t caller_gid,
 
 namespace {
 
-std::string read_optional(const char* path) {
-  try {
-    return read_file(path);
-  } catch (const Error&) {
-    return {};
-  }
-}
-
 bool on_path(const char* prog) {
   const char* env = std::getenv("PATH");
   std::string_view path = env ? env : "/usr/bin:/bin";
@@ -190,8 +182,9 @@ IdMapPlan caller_id_maps() {
   const uid_t euid = ::geteuid();
   std::string name;
   if (passwd* pw = ::getpwuid(euid)) name = pw->pw_name;
-  return plan_id_maps(euid, ::getegid(), name, read_optional("/etc/subuid"),
-                      read_optional("/etc/subgid"), on_path("newuidmap") && on_path("newgidmap"));
+  return plan_id_maps(euid, ::getegid(), name, read_file_or_empty("/etc/subuid"),
+                      read_file_or_empty("/etc/subgid"),
+                      on_path("newuidmap") && on_path("newgidmap"));
 }
 
 void apply_id_maps(const IdMapPlan& plan, pid_t pid) {

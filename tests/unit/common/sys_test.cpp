@@ -41,6 +41,15 @@ TEST_F(SysTest, MissingFileErrorNamesThePath) {
   }
 }
 
+TEST_F(SysTest, ReadFileOrEmptyGivesTheContentOrNothing) {
+  UniqueFd f = open_at(dirfd_.get(), "f", O_WRONLY | O_CREAT, 0600);
+  f.reset();
+  write_file_at(dirfd_.get(), "f", "cgprof-test:100000:65536\n");
+  EXPECT_EQ(read_file_or_empty(dir_ + "/f"), "cgprof-test:100000:65536\n");
+  EXPECT_EQ(read_file_or_empty(dir_ + "/missing"), "");
+  EXPECT_EQ(read_file_or_empty(dir_), "");  // a directory cannot be read as a file
+}
+
 TEST(UniqueFd, ClosesOnDestructionAndMove) {
   int raw;
   {
