@@ -112,6 +112,11 @@ class Applier {
     const void* value;
     size_t size;
     while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
+      // overlayfs metadata (opaque, redirect, metacopy): the store stacks layers with overlayfs,
+      // which would act on it; an image must not steer it. Dropped silently, as containerd does.
+      if (std::strncmp(name, "trusted.overlay.", 16) == 0 ||
+          std::strncmp(name, "user.overlay.", 13) == 0)
+        continue;
       if (::fsetxattr(fd, name, value, size, 0) == 0) continue;
       if (errno == EPERM || errno == ENOTSUP || errno == EACCES) {
         if (n_.xattrs_skipped++ == 0) n_.first_xattr = name;
