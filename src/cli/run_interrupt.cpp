@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "cgprof/clock.hpp"
 #include "cgprof/error.hpp"
 
 namespace cgprof::cli {
@@ -69,11 +70,7 @@ extern "C" void on_interrupt(int sig) {
   errno = saved;
 }
 
-int64_t mono_ms() {
-  timespec ts;
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
+int64_t mono_ms() { return static_cast<int64_t>(monotonic_ns() / 1000000); }
 
 }  // namespace
 

@@ -18,6 +18,7 @@
 #include <mutex>
 #include <thread>
 
+#include "cgprof/clock.hpp"
 #include "cgprof/cgroup.hpp"
 #include "cgprof/error.hpp"
 #include "cgprof/result.hpp"
@@ -128,11 +129,7 @@ std::string make_output_dir(const ProfileOptions& o, const std::string& device,
 
 namespace {
 
-int64_t mono_ns() {
-  struct timespec ts;
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
+int64_t mono_ns() { return static_cast<int64_t>(monotonic_ns()); }
 
 void fill_limits(RunResult& r, const LimitsWritten& w) {
   for (const auto& [file, value] : w.files) {

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <random>
 
+#include "cgprof/clock.hpp"
 #include "cgprof/error.hpp"
 #include "cgprof/result.hpp"
 #include "cgprof/sys.hpp"
@@ -36,12 +37,6 @@ std::optional<uint64_t> try_value(int dirfd, const char* name) {
   uint64_t v = 0;
   if (!text || !parse_single_value(text->data(), text->size(), &v)) return std::nullopt;
   return v;
-}
-
-uint64_t monotonic_ns() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
 }
 
 }  // namespace

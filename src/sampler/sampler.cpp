@@ -15,18 +15,13 @@
 #include <cstring>
 #include <thread>
 
+#include "cgprof/clock.hpp"
 #include "cgprof/error.hpp"
 #include "collector.hpp"
 #include "samples_file.hpp"
 
 namespace cgprof {
 namespace {
-
-uint64_t now_ns(clockid_t clock) {
-  timespec ts;
-  clock_gettime(clock, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
-}
 
 void sleep_until(uint64_t deadline_ns) {
   timespec ts;
@@ -37,7 +32,7 @@ void sleep_until(uint64_t deadline_ns) {
 }
 
 void sleep_for_ns(uint64_t ns) {
-  sleep_until(now_ns(CLOCK_MONOTONIC) + ns);
+  sleep_until(clock_ns(CLOCK_MONOTONIC) + ns);
 }
 
 size_t round_up_pow2(size_t v) {
@@ -105,7 +100,7 @@ struct Sampler::Impl {
   void sampling_loop() {
     // The default 50 us timer slack of normal threads would be half a period at 10 kHz.
     ::prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
-    const uint64_t cpu0 = now_ns(CLOCK_THREAD_CPUTIME_ID);
+    const uint64_t cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
     uint64_t next = first_deadline_ns;
     uint64_t prev_t = 0;
     uint64_t h = 0;
@@ -113,7 +108,7 @@ struct Sampler::Impl {
     const size_t capacity = mask + 1;
     // Always at least one sample, even if stop() comes before this thread first runs.
     while (true) {
-      uint64_t now = now_ns(CLOCK_MONOTONIC);
+      uint64_t now = clock_ns(CLOCK_MONOTONIC);
       if (now < next) {
         if (next - now > kMaxSleepSliceNs) {
           if (samples > 0 && stop_sampling.load(std::memory_order_relaxed)) break;
@@ -121,7 +116,7 @@ struct Sampler::Impl {
           continue;
         }
         sleep_until(next);
-        now = now_ns(CLOCK_MONOTONIC);
+        now = clock_ns(CLOCK_MONOTONIC);
       }
       // Late by one period or more: skip the deadlines we missed instead of bursting.
       if (now - next >= period_ns) {
@@ -151,8 +146,8 @@ struct Sampler::Impl {
       next += period_ns;
       if (stop_sampling.load(std::memory_order_relaxed)) break;
     }
-    end_ns = now_ns(CLOCK_MONOTONIC);
-    cpu_ns = now_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0;
+    end_ns = clock_ns(CLOCK_MONOTONIC);
+    cpu_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0;
     sampling_done.store(true, std::memory_order_release);
   }
 
@@ -191,7 +186,7 @@ struct Sampler::Impl {
   }
 
   void writer_loop() {
-    const uint64_t cpu0 = now_ns(CLOCK_THREAD_CPUTIME_ID);
+    const uint64_t cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
     uint64_t t = 0;
     while (true) {
       bool done = sampling_done.load(std::memory_order_acquire);
@@ -210,7 +205,7 @@ struct Sampler::Impl {
         tail.store(t, std::memory_order_release);
       }
     }
-    writer_cpu_ns = now_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0;
+    writer_cpu_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0;
   }
 };
 
@@ -260,8 +255,8 @@ Sampler::~Sampler() {
 void Sampler::start() {
   Impl& im = *impl_;
   if (im.running) throw Error("sampler: start() called twice");
-  im.start_mono_ns = now_ns(CLOCK_MONOTONIC);
-  uint64_t real = now_ns(CLOCK_REALTIME);
+  im.start_mono_ns = clock_ns(CLOCK_MONOTONIC);
+  uint64_t real = clock_ns(CLOCK_REALTIME);
   if (im.out_fd) {
     std::string header =
         detail::encode_samples_header(im.config.groups, im.config.rate_hz, im.start_mono_ns, real);
@@ -341,7 +336,7 @@ uint64_t Sampler::samples_taken() const {
 Sample sample_once(int cgroup_dirfd, unsigned groups, pid_t net_pid) {
   auto collector = std::make_unique<detail::Collector>(cgroup_dirfd, groups, net_pid);
   Sample s{};
-  s.t_ns = now_ns(CLOCK_MONOTONIC);
+  s.t_ns = clock_ns(CLOCK_MONOTONIC);
   collector->collect(&s);
   return s;
 }

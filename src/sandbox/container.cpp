@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "cgprof/clock.hpp"
 #include "cgprof/error.hpp"
 #include "src/sandbox/idmap.hpp"
 #include "src/sandbox/launch_plan.hpp"
@@ -57,11 +58,7 @@ void forward_signal(int sig) {
   errno = saved;
 }
 
-std::int64_t now_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return std::int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
-}
+std::int64_t now_ns() { return static_cast<std::int64_t>(monotonic_ns()); }
 
 std::string strip_slashes(const std::string& p) {
   size_t i = p.find_first_not_of('/');

@@ -26,17 +26,14 @@
 #include <cstring>
 
 #include "src/sandbox/launch_plan.hpp"
+#include "cgprof/clock.hpp"
 
 namespace cgprof::sandbox {
 namespace {
 
 constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 
-std::int64_t now_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return std::int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
-}
+std::int64_t now_ns() { return static_cast<std::int64_t>(monotonic_ns()); }
 
 void send_msg(int fd, const ChildMsg& m) {
   while (::write(fd, &m, sizeof m) < 0 && errno == EINTR) {
