@@ -49,6 +49,9 @@ struct Sample {
   // cpu.stat (microseconds / counts)
   uint64_t cpu_usage_usec, cpu_user_usec, cpu_system_usec;
   uint64_t cpu_nr_periods, cpu_nr_throttled, cpu_throttled_usec;
+  // Nanoseconds from t_ns to just after cpu.stat was read: the usage above was taken somewhere
+  // in [t_ns, t_ns + cpu_read_ns], which bounds CPU rates even when the sampler was preempted.
+  uint64_t cpu_read_ns;
   // memory.current and memory.stat (bytes / counts)
   uint64_t memory_current;
   uint64_t memory_anon, memory_file, memory_kernel, memory_shmem;
@@ -124,14 +127,16 @@ class SampleSummarizer {
   SampleSummary summary() const;
 
  private:
+  // The usage was read somewhere in [t_ns, end_ns] (Sample::cpu_read_ns).
   struct Point {
-    uint64_t t_ns, usage_usec;
+    uint64_t t_ns, end_ns, usage_usec;
   };
+  static double cores_between(const Point& a, const Point& b);
   std::vector<Point> window_;  // ring of recent CPU points spanning >= 100 ms
   size_t head_ = 0, size_ = 0;
   SampleSummary sum_;
   bool have_cpu_ = false, have_mem_ = false;
-  Point first_cpu_{0, 0}, last_cpu_{0, 0};
+  Point first_cpu_{0, 0, 0}, last_cpu_{0, 0, 0};
   uint64_t mem_first_t_ = 0, mem_last_t_ = 0, mem_last_ = 0;
   long double mem_area_ = 0;  // byte-nanoseconds (trapezoids between memory samples)
 };

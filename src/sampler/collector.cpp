@@ -5,6 +5,7 @@
 
 #include <cerrno>
 
+#include "cgprof/clock.hpp"
 #include "cgprof/error.hpp"
 #include "cgprof/stat_parsers.hpp"
 
@@ -128,6 +129,12 @@ bool parse_into(uint64_t bit, const char* d, size_t n, Sample* s) {
   return false;
 }
 
+// Nanoseconds from t_ns (CLOCK_MONOTONIC) to now.
+uint64_t elapsed_since(uint64_t t_ns) {
+  uint64_t now = monotonic_ns();
+  return now > t_ns ? now - t_ns : 0;
+}
+
 }  // namespace
 
 Collector::Collector(int cgroup_dirfd, unsigned groups, pid_t net_pid) {
@@ -169,6 +176,7 @@ unsigned Collector::collect(Sample* s) {
       n = ::pread(files_open_[i].fd.get(), buf_, kBufSize, 0);
     } while (n < 0 && errno == EINTR);
     // A read that fills the buffer may be cut short; the parsers reject unterminated lines.
+    if (files_open_[i].bit == kFileCpuStat) s->cpu_read_ns = elapsed_since(s->t_ns);
     if (n >= 0 && parse_into(files_open_[i].bit, buf_, static_cast<size_t>(n), s)) {
       valid |= files_open_[i].bit;
     } else {

@@ -16,6 +16,7 @@ const char* const kSampleFieldNames[kSampleFieldCount] = {
     "cpu_nr_periods",
     "cpu_nr_throttled",
     "cpu_throttled_usec",
+    "cpu_read_ns",
     "memory_current",
     "memory_anon",
     "memory_file",
@@ -51,7 +52,7 @@ struct GroupSpan {
   unsigned group, first, last;
 };
 constexpr GroupSpan kGroupSpans[] = {
-    {kSampleCpu, CGPROF_FIELD(cpu_usage_usec), CGPROF_FIELD(cpu_throttled_usec)},
+    {kSampleCpu, CGPROF_FIELD(cpu_usage_usec), CGPROF_FIELD(cpu_read_ns)},
     {kSampleMemory, CGPROF_FIELD(memory_current), CGPROF_FIELD(memory_events_oom_kill)},
     {kSampleIo, CGPROF_FIELD(io_rbytes), CGPROF_FIELD(io_wios)},
     {kSamplePids, CGPROF_FIELD(pids_current), CGPROF_FIELD(pids_current)},
@@ -169,6 +170,16 @@ constexpr size_t kWindowPoints = 8192;  // covers 100 ms up to ~80 kHz
 
 SampleSummarizer::SampleSummarizer() : window_(kWindowPoints) {}
 
+// CPU use between two points in cores, over the longest span the two reads may have been apart
+// (from before the first read to after the second): a sampler preempted between its timestamp
+// and its read makes the rate come out low, never above what the CPUs can deliver.
+double SampleSummarizer::cores_between(const Point& a, const Point& b) {
+  const uint64_t span = b.end_ns - a.t_ns;
+  if (span == 0) return 0;
+  return static_cast<double>(b.usage_usec - std::min(b.usage_usec, a.usage_usec)) * 1000.0 /
+         static_cast<double>(span);
+}
+
 void SampleSummarizer::add(const Sample& s) {
   if (sum_.samples == 0) sum_.first_t_ns = s.t_ns;
   ++sum_.samples;
@@ -192,7 +203,7 @@ void SampleSummarizer::add(const Sample& s) {
   if (s.valid & kFilePidsCurrent) sum_.pids_max = std::max(sum_.pids_max, s.pids_current);
 
   if (s.valid & kFileCpuStat) {
-    Point pt{s.t_ns, s.cpu_usage_usec};
+    Point pt{s.t_ns, s.t_ns + s.cpu_read_ns, s.cpu_usage_usec};
     if (!have_cpu_) first_cpu_ = pt;
     have_cpu_ = true;
     last_cpu_ = pt;
@@ -211,11 +222,7 @@ void SampleSummarizer::add(const Sample& s) {
     }
     const Point& front = window_[head_];
     if (pt.t_ns - front.t_ns >= kWindowNs) {
-      double cores =
-          (static_cast<double>(pt.usage_usec - std::min(pt.usage_usec, front.usage_usec)) *
-           1000.0) /
-          static_cast<double>(pt.t_ns - front.t_ns);
-      sum_.peak_cores_100ms = std::max(sum_.peak_cores_100ms, cores);
+      sum_.peak_cores_100ms = std::max(sum_.peak_cores_100ms, cores_between(front, pt));
       sum_.peak_window_complete = true;
     }
   }
@@ -229,10 +236,7 @@ SampleSummary SampleSummarizer::summary() const {
                                : static_cast<double>(mem_last_);
   }
   if (!out.peak_window_complete && have_cpu_ && last_cpu_.t_ns > first_cpu_.t_ns) {
-    out.peak_cores_100ms =
-        static_cast<double>(last_cpu_.usage_usec -
-                            std::min(last_cpu_.usage_usec, first_cpu_.usage_usec)) *
-        1000.0 / static_cast<double>(last_cpu_.t_ns - first_cpu_.t_ns);
+    out.peak_cores_100ms = cores_between(first_cpu_, last_cpu_);
   }
   return out;
 }

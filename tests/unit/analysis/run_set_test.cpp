@@ -154,18 +154,18 @@ TEST(SamplesCsv, OnlyTheSampledGroupsAreColumns) {
   std::string csv = report::to_samples_csv({a});
   EXPECT_EQ(csv.substr(0, csv.find('\n')),
             "t_s,t_ns,valid,cpu_usage_usec,cpu_user_usec,cpu_system_usec,cpu_nr_periods,"
-            "cpu_nr_throttled,cpu_throttled_usec");
+            "cpu_nr_throttled,cpu_throttled_usec,cpu_read_ns");
   // Several runs: the union of their groups.
   auto b = fixtures::synthetic_run("b", 2);
   b.result.sampler.groups = kSamplePids;
   std::string both = report::to_samples_csv({a, b});
   EXPECT_EQ(both.substr(0, both.find('\n')),
             "run,t_s,t_ns,valid,cpu_usage_usec,cpu_user_usec,cpu_system_usec,cpu_nr_periods,"
-            "cpu_nr_throttled,cpu_throttled_usec,pids_current");
+            "cpu_nr_throttled,cpu_throttled_usec,cpu_read_ns,pids_current");
   // Each row has as many fields as the header.
   std::istringstream lines(both);
   std::string line;
-  while (std::getline(lines, line)) EXPECT_EQ(std::count(line.begin(), line.end(), ','), 10) << line;
+  while (std::getline(lines, line)) EXPECT_EQ(std::count(line.begin(), line.end(), ','), 11) << line;
 }
 
 TEST(Aggregate, JsonHasEveryStatistic) {

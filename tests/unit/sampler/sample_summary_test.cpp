@@ -101,6 +101,35 @@ TEST(SampleSummarizer, PeakOver100msWindowFindsTheBurst) {
   EXPECT_NEAR(s.peak_cores_100ms, 2.0, 1e-9);
 }
 
+// A sampler preempted between its timestamp and its cpu.stat read pairs an early time with a
+// late usage. The read's end (cpu_read_ns) bounds the span, so the peak stays within what the
+// CPUs could do: 2 cores busy throughout, and the sample stamped at 200 ms read cpu.stat only at
+// 260 ms (the sampler then skips the deadlines it missed).
+TEST(SampleSummarizer, PreemptedReadDoesNotInflateThePeak) {
+  SampleSummarizer sum;
+  for (uint64_t t = 0; t <= 400; t += (t == 200 ? 70 : 10)) {
+    uint64_t read_ms = t == 200 ? 60 : 0;  // usage read at t + read_ms
+    Sample s = cpu_mem(t, (t + read_ms) * 2000, 100);
+    s.cpu_read_ns = read_ms * 1000000;
+    sum.add(s);
+  }
+  SampleSummary s = sum.summary();
+  EXPECT_TRUE(s.peak_window_complete);
+  EXPECT_LE(s.peak_cores_100ms, 2.0 + 1e-9);
+  EXPECT_NEAR(s.peak_cores_100ms, 2.0, 1e-9);
+}
+
+// Without a read span (files written before cpu_read_ns existed) the same stream overshoots: this
+// is what the span corrects.
+TEST(SampleSummarizer, WithoutReadSpanThePreemptedSampleOvershoots) {
+  SampleSummarizer sum;
+  for (uint64_t t = 0; t <= 400; t += (t == 200 ? 70 : 10)) {
+    uint64_t read_ms = t == 200 ? 60 : 0;
+    sum.add(cpu_mem(t, (t + read_ms) * 2000, 100));
+  }
+  EXPECT_GT(sum.summary().peak_cores_100ms, 2.5);
+}
+
 TEST(SampleSummarizer, TimeWeightedMemoryAverageAndMaxima) {
   SampleSummarizer sum;
   sum.add(cpu_mem(0, 0, 100));

@@ -307,6 +307,7 @@ TEST_F(FixtureCgroup, SelectedGroupsShrinkTheRecordAndTheCsv) {
                                           "cpu_nr_periods",
                                           "cpu_nr_throttled",
                                           "cpu_throttled_usec",
+                                          "cpu_read_ns",
                                           "pids_current"};
   EXPECT_EQ(h.field_names, names);
   EXPECT_EQ(h.record_size, 8 * names.size());
@@ -317,6 +318,7 @@ TEST_F(FixtureCgroup, SelectedGroupsShrinkTheRecordAndTheCsv) {
   EXPECT_EQ(back.back().cpu_usage_usec, 2715681u);
   EXPECT_EQ(back.back().valid, uint64_t{kFileCpuStat | kFilePidsCurrent});
   EXPECT_EQ(back.back().memory_current, 0u) << "not stored, read back as 0";
+  EXPECT_GT(back.back().cpu_read_ns, 0u) << "the cpu.stat read ends after the sample's timestamp";
 
   write_samples_csv_file(AT_FDCWD, bin, (out_ / "samples.csv").string());
   std::ifstream in(out_ / "samples.csv");

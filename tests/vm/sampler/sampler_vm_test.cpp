@@ -156,6 +156,7 @@ TEST(SamplerVm, TenKilohertzRecordsEveryDeadlineAsSampleOrMiss) {
     const Sample& s = samples[i];
     ASSERT_EQ(s.valid, all_files) << "sample " << i;
     ASSERT_EQ(s.pids_current, 1u) << "sample " << i;
+    ASSERT_GT(s.cpu_read_ns, 0u) << "sample " << i;
     if (i == 0) continue;
     const Sample& p = samples[i - 1];
     ASSERT_GT(s.t_ns, p.t_ns);
@@ -170,9 +171,12 @@ TEST(SamplerVm, TenKilohertzRecordsEveryDeadlineAsSampleOrMiss) {
   }
   EXPECT_GT(samples.back().cpu_usage_usec, samples.front().cpu_usage_usec);
   EXPECT_GT(samples.back().cpu_nr_throttled, 0u) << "a burner under a 0.5-core quota throttles";
-  // (No upper bound on the 100 ms peak here: CFS may let a 0.5-core quota run a full 100 ms
-  // across two periods, and a sample's timestamp can precede its read by a preemption.)
+  // One thread can use at most one core in any window, whatever the quota lets through across
+  // two periods. The sampler on this (TCG) VM is often preempted between its timestamp and its
+  // read; the read span (cpu_read_ns) keeps that from inflating the peak. The margin covers usage
+  // accounted at the next tick (4 ms at HZ=250) at either end of a 100 ms window.
   EXPECT_GT(st.summary.peak_cores_100ms, 0.0);
+  EXPECT_LE(st.summary.peak_cores_100ms, 1.1);
   std::filesystem::remove_all(out);
 }
 
