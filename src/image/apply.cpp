@@ -8,12 +8,17 @@
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <memory>
+#include <mutex>
 
 #include "cgprof/error.hpp"
 #include "cgprof/image.hpp"
+#include "entry_content.hpp"
 #include "secure_fs.hpp"
+#include "write_pool.hpp"
 
 namespace cgprof::image {
 
@@ -21,7 +26,70 @@ namespace {
 
 constexpr const char* kWhiteoutPrefix = ".wh.";
 constexpr const char* kOpaque = ".wh..wh..opq";
+// Regular files up to this size are read into memory and created by the writer threads; bigger
+// ones are written by the reader as they stream, so the pool never holds more than its limit.
+constexpr int64_t kMaxQueuedFile = int64_t{16} << 20;
 
+std::string entry_clause(const std::string& path) {
+  return "entry " + (path.empty() ? std::string("/") : path);
+}
+
+// A directory the reader resolved, shared with the jobs creating files in it. `id` (device and
+// inode) names the directory whatever path reached it: two paths through a symlink are one place.
+struct ParentDir {
+  UniqueFd fd;
+  std::string id;
+
+  explicit ParentDir(UniqueFd f) : fd(std::move(f)), id(id_of(fd.get())) {}
+  static std::string id_of(int fd) {
+    struct stat st;
+    if (::fstat(fd, &st) != 0) throw_errno("stat");
+    return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + "/";
+  }
+  // The pool key of the entry `name` in this directory.
+  std::string key(const std::string& name) const { return id + name; }
+};
+
+// A regular file handed to a writer thread.
+struct FileJob {
+  std::string path;
+  std::shared_ptr<const ParentDir> dir;
+  std::string name;
+  int64_t size;
+  EntryMeta meta;
+  FileContent content;
+};
+
+// A writer thread's failure, already naming its entry: the reader rethrows it from whatever entry
+// it is at, without adding that entry's name.
+struct WriterError : Error {
+  explicit WriterError(const Error& e) : Error(e) {}
+};
+
+// with_context() for the reader: an Error gains `clause`, a WriterError passes as it is.
+template <class F>
+decltype(auto) in_context(const std::string& clause, F&& f) {
+  try {
+    return f();
+  } catch (WriterError&) {
+    throw;
+  } catch (Error& e) {
+    e.context(clause);
+    throw;
+  }
+}
+
+// Applies the entries in tar order from the calling thread (the reader), except the content of
+// regular files: those are created, written and finished by the writer pool, in parallel. The
+// reader keeps the result identical to applying every entry in order:
+// - it creates a file's parent directories before queuing the file;
+// - a later entry at the same place (parent directory + name) first waits for the queued file
+//   there, and so does a hardlink to it;
+// - removals (whiteouts, opaque directories, replacements) first wait for all queued files;
+// - a path that fails to resolve is resolved again after all queued files are written (it may
+//   run through one that is not created yet).
+// The writers only ever create a new name in a directory the reader resolved (O_EXCL|O_NOFOLLOW),
+// so what they can reach is what the reader can reach.
 class Applier {
  public:
   Applier(int rootfd, const ApplyOptions& opts, ApplyNotices& n)
@@ -31,15 +99,16 @@ class Applier {
     const char* raw = archive_entry_pathname(e);
     if (!raw) throw Error("entry with an unreadable name");
     std::string path = clean_entry_path(raw);
-    with_context("entry " + (path.empty() ? std::string("/") : path), [&] { apply(a, e, path); });
+    in_context(entry_clause(path), [&] { apply(a, e, path); });
   }
 
   // Directory modes and mtimes last, deepest first: writing the children would change the mtime,
   // and a read-only mode would stop an unprivileged writer.
   void finish() {
+    pool_.drain();
     for (auto it = dirs_.rbegin(); it != dirs_.rend(); ++it) {
       const std::string& p = it->path;
-      with_context("entry " + (p.empty() ? std::string("/") : p), [&] {
+      in_context(entry_clause(p), [&] {
         UniqueFd parent;
         std::string name = ".";
         int dfd = root_;
@@ -65,65 +134,68 @@ class Applier {
     struct timespec times[2];
   };
 
-  int parent_fd(const std::string& path) {
-    std::string dir = dir_name(path);
-    if (cached_ && dir == cached_dir_) return cached_.get();
+  // The directory containing path, in entry order (see the class comment): a path that does not
+  // resolve now may run through a file still queued, so it is resolved again, and missing
+  // parents created, once the queue is empty.
+  UniqueFd open_parent_in_order(const std::string& path, bool create) {
+    int fd = open_in_root(root_, dir_name(path), O_PATH | O_DIRECTORY);
+    if (fd >= 0) return UniqueFd(fd);
+    pool_.drain();
     std::vector<std::string> made;
-    cached_ = open_parent(root_, path, true, &made);
-    cached_dir_ = dir;
+    UniqueFd dir = open_parent(root_, path, create, &made);
     for (auto& m : made) created_.insert(std::move(m));
-    return cached_.get();
+    return dir;
+  }
+
+  std::shared_ptr<const ParentDir> parent_of(const std::string& path) {
+    std::string dir = dir_name(path);
+    if (cached_ && dir == cached_dir_) return cached_;
+    cached_ = std::make_shared<const ParentDir>(open_parent_in_order(path, true));
+    cached_dir_ = dir;
+    return cached_;
   }
 
   void remove_existing(int dfd, const std::string& name) {
+    pool_.drain();  // the files queued below name are written before it goes
     remove_tree_at(dfd, name);
-    // The cached parent may have been inside what was removed (dfd may be it: reset after).
+    // The cached parent may have been inside what was removed.
     cached_.reset();
   }
 
-  static void times_of(struct archive_entry* e, struct timespec t[2]) {
-    t[1].tv_sec = archive_entry_mtime(e);
-    t[1].tv_nsec = archive_entry_mtime_nsec(e);
-    if (archive_entry_atime_is_set(e)) {
-      t[0].tv_sec = archive_entry_atime(e);
-      t[0].tv_nsec = archive_entry_atime_nsec(e);
-    } else {
-      t[0] = t[1];
-    }
-  }
-
-  void chown_at(int dfd, const char* name, struct archive_entry* e, int flags) {
-    uid_t uid = static_cast<uid_t>(archive_entry_uid(e));
-    gid_t gid = static_cast<gid_t>(archive_entry_gid(e));
+  void chown_at(int dfd, const char* name, const EntryMeta& m, int flags) {
     if (!opts_.set_owners) {
       // We cannot own files as other ids; they stay ours, which the launcher maps to root.
-      if (uid != 0 || gid != 0) ++n_.owners_skipped;
+      if (m.uid != 0 || m.gid != 0) note([&] { ++n_.owners_skipped; });
       return;
     }
-    if (::fchownat(dfd, name, uid, gid, flags) == 0) return;
+    if (::fchownat(dfd, name, m.uid, m.gid, flags) == 0) return;
     // EINVAL: an id the user namespace does not map; the entry stays ours (root inside).
     if (errno != EINVAL || !opts_.rootless) throw_errno("chown");
-    ++n_.owners_skipped;
+    note([&] { ++n_.owners_skipped; });
   }
 
-  void set_xattrs(int fd, struct archive_entry* e) {
-    if (archive_entry_xattr_reset(e) == 0) return;
-    const char* name;
-    const void* value;
-    size_t size;
-    while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
+  void set_xattrs(int fd, const EntryMeta& m) {
+    for (const auto& x : m.xattrs) {
+      const std::string& name = x.first;
       // overlayfs metadata (opaque, redirect, metacopy): the store stacks layers with overlayfs,
       // which would act on it; an image must not steer it. Dropped silently, as containerd does.
-      if (std::strncmp(name, "trusted.overlay.", 16) == 0 ||
-          std::strncmp(name, "user.overlay.", 13) == 0)
-        continue;
-      if (::fsetxattr(fd, name, value, size, 0) == 0) continue;
+      if (name.rfind("trusted.overlay.", 0) == 0 || name.rfind("user.overlay.", 0) == 0) continue;
+      if (::fsetxattr(fd, name.c_str(), x.second.data(), x.second.size(), 0) == 0) continue;
       if (errno == EPERM || errno == ENOTSUP || errno == EACCES) {
-        if (n_.xattrs_skipped++ == 0) n_.first_xattr = name;
+        note([&] {
+          if (n_.xattrs_skipped++ == 0) n_.first_xattr = name;
+        });
         continue;
       }
       throw_errno("setxattr", name);
     }
+  }
+
+  // Counts a notice; the writer threads count too.
+  template <class F>
+  void note(F&& f) {
+    std::lock_guard<std::mutex> lock(notices_mu_);
+    f();
   }
 
   void whiteout(const std::string& dir, const std::string& name) {
@@ -171,29 +243,59 @@ class Applier {
     }
   }
 
-  void write_data(struct archive* a, int fd, int64_t size) {
-    const void* buf;
-    size_t len;
-    la_int64_t off;
-    int64_t pos = 0;
-    for (;;) {
-      int r = archive_read_data_block(a, &buf, &len, &off);
-      if (r == ARCHIVE_EOF) break;
-      if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
-        throw Error(std::string("tar: ") + archive_error_string(a));
-      const char* p = static_cast<const char*>(buf);
-      while (len) {
-        ssize_t n = off == pos ? ::write(fd, p, len) : ::pwrite(fd, p, len, off);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) throw_errno("write");
-        p += n;
-        len -= static_cast<size_t>(n);
-        off += n;
-        if (off > pos) pos = off;
-      }
-      if (::lseek(fd, pos, SEEK_SET) < 0) throw_errno("lseek");
+  static UniqueFd create_file(int dfd, const std::string& name) {
+    UniqueFd fd(
+        ::openat(dfd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!fd) throw_errno("create");
+    return fd;
+  }
+
+  // Size, owner, mode, xattrs and times of a regular file whose data (up to `end`) is written.
+  void finish_file(int fd, int64_t end, int64_t size, const EntryMeta& m) {
+    if (end < size && ::ftruncate(fd, size) != 0) throw_errno("truncate");  // trailing hole
+    chown_at(fd, "", m, AT_EMPTY_PATH);
+    // After chown: chown clears setuid bits and security.capability.
+    if (::fchmod(fd, m.perm) != 0) throw_errno("chmod");
+    set_xattrs(fd, m);
+    if (::futimens(fd, m.times) != 0) throw_errno("utimens");
+  }
+
+  // On a writer thread.
+  void write_job(const FileJob& job) {
+    UniqueFd fd = create_file(job.dir->fd.get(), job.name);
+    finish_file(fd.get(), job.content.write(fd.get()), job.size, job.meta);
+  }
+
+  void regular_file(struct archive* a, struct archive_entry* e, const std::string& path,
+                    std::shared_ptr<const ParentDir> dir, EntryMeta meta) {
+    const std::string name = base_name(path);
+    struct stat st;
+    // Replace, never write through: a lower hardlink or symlink must stay as it was.
+    if (::fstatat(dir->fd.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0)
+      remove_existing(dir->fd.get(), name);
+    else if (errno != ENOENT)
+      throw_errno("stat");
+    const int64_t size = archive_entry_size(e);
+    if (size > kMaxQueuedFile) {
+      UniqueFd fd = create_file(dir->fd.get(), name);
+      int64_t end = 0;
+      for_each_block(a, [&](const char* p, size_t len, int64_t off) {
+        pwrite_all(fd.get(), p, len, off);
+        end = std::max(end, off + int64_t(len));
+      });
+      finish_file(fd.get(), end, size, meta);
+      return;
     }
-    if (pos < size && ::ftruncate(fd, size) != 0) throw_errno("truncate");  // trailing hole
+    auto job = std::make_shared<FileJob>(FileJob{path, dir, name, size, std::move(meta), {}});
+    job->content.read(a, size, static_cast<size_t>(kMaxQueuedFile));
+    pool_.submit(dir->key(name), job->content.bytes.size() + path.size(), [this, job] {
+      try {
+        write_job(*job);
+      } catch (Error& err) {
+        err.context(entry_clause(job->path));
+        throw WriterError(err);
+      }
+    });
   }
 
   void apply(struct archive* a, struct archive_entry* e, const std::string& path) {
@@ -213,31 +315,28 @@ class Applier {
       }
       return;
     }
-    struct timespec times[2];
-    times_of(e, times);
-    const mode_t perm = archive_entry_perm(e) & 07777;
+    EntryMeta meta = meta_of(e);
     if (path.empty()) {  // the root directory itself
-      chown_at(root_, "", e, AT_EMPTY_PATH);
-      dirs_.push_back({path, perm, {times[0], times[1]}});
+      chown_at(root_, "", meta, AT_EMPTY_PATH);
+      dirs_.push_back({path, meta.perm, {meta.times[0], meta.times[1]}});
       return;
     }
     const char* hardlink = archive_entry_hardlink(e);
     const mode_t type = archive_entry_filetype(e);
-    int dfd = parent_fd(path);
+    // Held for the whole entry: remove_existing drops the cache, not this directory.
+    std::shared_ptr<const ParentDir> parent = parent_of(path);
+    pool_.wait(parent->key(base));  // a file queued here is written before this entry replaces it
+    const int dfd = parent->fd.get();
     const char* name = base.c_str();
 
     if (hardlink) {
       std::string target = clean_entry_path(hardlink, "hardlink target");
       if (target == path) return;
       if (target.empty()) throw Error("hardlink to the root directory");
-      UniqueFd tdir;
-      try {
-        tdir = open_parent(root_, target, false, nullptr);
-      } catch (Error& err) {
-        err.context("hardlink target " + target);
-        throw;
-      }
       std::string tbase = base_name(target);
+      UniqueFd tdir = in_context("hardlink target " + target,
+                                 [&] { return open_parent_in_order(target, false); });
+      pool_.wait(ParentDir::id_of(tdir.get()) + tbase);
       struct stat st;
       if (::fstatat(tdir.get(), tbase.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
         throw Error::from_errno("hardlink target", target, errno);
@@ -245,7 +344,6 @@ class Applier {
       if (::linkat(tdir.get(), tbase.c_str(), dfd, name, 0) != 0) {
         if (errno != EEXIST) throw_errno("link", target);
         remove_existing(dfd, name);
-        dfd = parent_fd(path);
         if (::linkat(tdir.get(), tbase.c_str(), dfd, name, 0) != 0) throw_errno("link", target);
       }
       created_.insert(path);
@@ -260,55 +358,38 @@ class Applier {
           if (::fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) throw_errno("stat");
           if (!S_ISDIR(st.st_mode)) {
             remove_existing(dfd, name);
-            dfd = parent_fd(path);
             if (::mkdirat(dfd, name, 0700) != 0) throw_errno("mkdir");
           }
         }
-        chown_at(dfd, name, e, AT_SYMLINK_NOFOLLOW);
-        if (archive_entry_xattr_count(e) > 0) {
+        chown_at(dfd, name, meta, AT_SYMLINK_NOFOLLOW);
+        if (!meta.xattrs.empty()) {
           UniqueFd fd(::openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
           if (!fd) throw_errno("open");
-          set_xattrs(fd.get(), e);
+          set_xattrs(fd.get(), meta);
         }
-        dirs_.push_back({path, perm, {times[0], times[1]}});
+        dirs_.push_back({path, meta.perm, {meta.times[0], meta.times[1]}});
         break;
       }
-      case AE_IFREG: {
-        int fd = ::openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd < 0 && errno == EEXIST) {
-          // Replace, never write through: a lower hardlink or symlink must stay as it was.
-          remove_existing(dfd, name);
-          dfd = parent_fd(path);
-          fd = ::openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        }
-        if (fd < 0) throw_errno("create");
-        UniqueFd f(fd);
-        write_data(a, fd, archive_entry_size(e));
-        chown_at(fd, "", e, AT_EMPTY_PATH);
-        // After chown: chown clears setuid bits and security.capability.
-        if (::fchmod(fd, perm) != 0) throw_errno("chmod");
-        set_xattrs(fd, e);
-        if (::futimens(fd, times) != 0) throw_errno("utimens");
+      case AE_IFREG:
+        regular_file(a, e, path, std::move(parent), std::move(meta));
         break;
-      }
       case AE_IFLNK: {
         const char* target = archive_entry_symlink(e);
         if (!target) throw Error("symlink without a target");
         if (::symlinkat(target, dfd, name) != 0) {
           if (errno != EEXIST) throw_errno("symlink");
           remove_existing(dfd, name);
-          dfd = parent_fd(path);
           if (::symlinkat(target, dfd, name) != 0) throw_errno("symlink");
         }
-        chown_at(dfd, name, e, AT_SYMLINK_NOFOLLOW);
-        if (::utimensat(dfd, name, times, AT_SYMLINK_NOFOLLOW) != 0) throw_errno("utimensat");
+        chown_at(dfd, name, meta, AT_SYMLINK_NOFOLLOW);
+        if (::utimensat(dfd, name, meta.times, AT_SYMLINK_NOFOLLOW) != 0) throw_errno("utimensat");
         break;
       }
       case AE_IFIFO:
       case AE_IFCHR:
       case AE_IFBLK: {
         if (type != AE_IFIFO && opts_.rootless) {
-          ++n_.devices_skipped;
+          note([&] { ++n_.devices_skipped; });
           return;
         }
         dev_t dev = makedev(archive_entry_rdevmajor(e), archive_entry_rdevminor(e));
@@ -316,12 +397,11 @@ class Applier {
         if (::mknodat(dfd, name, m, dev) != 0) {
           if (errno != EEXIST) throw_errno("mknod");
           remove_existing(dfd, name);
-          dfd = parent_fd(path);
           if (::mknodat(dfd, name, m, dev) != 0) throw_errno("mknod");
         }
-        chown_at(dfd, name, e, AT_SYMLINK_NOFOLLOW);
-        if (::fchmodat(dfd, name, perm, 0) != 0) throw_errno("chmod");
-        if (::utimensat(dfd, name, times, AT_SYMLINK_NOFOLLOW) != 0) throw_errno("utimensat");
+        chown_at(dfd, name, meta, AT_SYMLINK_NOFOLLOW);
+        if (::fchmodat(dfd, name, meta.perm, 0) != 0) throw_errno("chmod");
+        if (::utimensat(dfd, name, meta.times, AT_SYMLINK_NOFOLLOW) != 0) throw_errno("utimensat");
         break;
       }
       default:
@@ -333,10 +413,14 @@ class Applier {
   int root_;
   ApplyOptions opts_;
   ApplyNotices& n_;
+  std::mutex notices_mu_;
   std::unordered_set<std::string> created_;
   std::vector<DirMeta> dirs_;
-  UniqueFd cached_;
+  std::shared_ptr<const ParentDir> cached_;
   std::string cached_dir_;
+  // Last member: destroyed first, so a failed layer stops and joins the writers while what their
+  // jobs use (this Applier's members) is still alive.
+  WritePool pool_;
 };
 
 }  // namespace

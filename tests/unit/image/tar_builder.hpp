@@ -6,12 +6,15 @@
 #include <sys/stat.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace cgprof::image::testing {
 
 class TarBuilder {
  public:
-  TarBuilder() {
+  // capacity: the largest archive this builder can hold.
+  explicit TarBuilder(size_t capacity = 4 << 20) : buf_(capacity, '\0') {
     a_ = archive_write_new();
     archive_write_set_format_pax_restricted(a_);
     archive_write_open_memory(a_, buf_.data(), buf_.size(), &used_);
@@ -31,6 +34,11 @@ class TarBuilder {
   }
   TarBuilder& hardlink(const std::string& path, const std::string& target) {
     return add(path, AE_IFREG, 0644, "", "", target);
+  }
+  // An extended attribute of the next entry.
+  TarBuilder& xattr(const std::string& name, const std::string& value) {
+    xattrs_.emplace_back(name, value);
+    return *this;
   }
   TarBuilder& fifo(const std::string& path) { return add(path, AE_IFIFO, 0644, "", "", ""); }
   std::string finish() {
@@ -54,13 +62,17 @@ class TarBuilder {
     if (!symlink.empty()) archive_entry_set_symlink(e, symlink.c_str());
     if (!hardlink.empty()) archive_entry_set_hardlink(e, hardlink.c_str());
     archive_entry_set_size(e, static_cast<la_int64_t>(data.size()));
+    for (const auto& [name, value] : xattrs_)
+      archive_entry_xattr_add_entry(e, name.c_str(), value.data(), value.size());
+    xattrs_.clear();
     archive_write_header(a_, e);
     if (!data.empty()) archive_write_data(a_, data.data(), data.size());
     archive_entry_free(e);
     return *this;
   }
   archive* a_;
-  std::string buf_ = std::string(4 << 20, '\0');
+  std::string buf_;
+  std::vector<std::pair<std::string, std::string>> xattrs_;
   size_t used_ = 0;
 };
 
