@@ -1,5 +1,7 @@
 // Layer application on fixture tars into a scratch rootfs: whiteouts, opaque directories,
 // replacements and the escapes that must fail or stay inside.
+#include <sys/xattr.h>
+
 #include "apply_fixture.hpp"
 
 namespace cgprof::image {
@@ -97,6 +99,20 @@ TEST_F(ApplyTest, RegularFileReplacesHardlinkWithoutWritingThrough) {
   apply(TarBuilder().file("link", "new").finish());
   EXPECT_EQ(read(root_ + "/orig"), "orig");
   EXPECT_EQ(read(root_ + "/link"), "new");
+}
+
+TEST_F(ApplyTest, OverlayXattrsAreDropped) {
+  // The store stacks layers with overlayfs: an image must not set what overlayfs acts on.
+  apply(TarBuilder()
+            .xattr("trusted.overlay.opaque", "y")
+            .xattr("user.overlay.redirect", "/x")
+            .file("f", "x")
+            .finish());
+  char buf[16];
+  for (const char* name : {"trusted.overlay.opaque", "user.overlay.redirect"}) {
+    EXPECT_LT(::lgetxattr((root_ + "/f").c_str(), name, buf, sizeof buf), 0) << name;
+    EXPECT_EQ(errno, ENODATA) << name;
+  }
 }
 
 TEST_F(ApplyTest, DotDotAndAbsolutePathsFail) {
