@@ -10,13 +10,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 
 #include "cgprof/clock.hpp"
 #include "cgprof/error.hpp"
+#include "cgprof/signal_forwarder.hpp"
 #include "src/sandbox/idmap.hpp"
 #include "src/sandbox/launch_plan.hpp"
 
@@ -30,7 +31,6 @@
 namespace cgprof::sandbox {
 namespace {
 
-constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 // struct clone_args of linux/sched.h (v2, with cgroup), declared here to avoid its macro clashes
@@ -39,24 +39,6 @@ struct CloneArgs {
   std::uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
       set_tid_size, cgroup;
 };
-
-// The container whose init receives cgprof's forwarded signals (one at a time per process).
-// Forwarding starts before clone so that no signal is lost in the window where the workload is
-// already running but start() has not returned; a signal arriving before the child exists is
-// kept in g_pending_signal and sent as soon as its pidfd is known.
-std::atomic<int> g_forward_pidfd{-1};
-std::atomic<int> g_pending_signal{0};
-
-void forward_signal(int sig) {
-  int saved = errno;
-  int fd = g_forward_pidfd.load(std::memory_order_relaxed);
-  if (fd >= 0) {
-    ::syscall(SYS_pidfd_send_signal, fd, sig, nullptr, 0);
-  } else {
-    g_pending_signal.store(sig);
-  }
-  errno = saved;
-}
 
 std::int64_t now_ns() { return static_cast<std::int64_t>(monotonic_ns()); }
 
@@ -95,8 +77,9 @@ struct Container::State {
   bool overlay = true;
   std::int64_t exec_start_ns = 0;
   std::int64_t exit_ns = 0;
-  bool handlers_installed = false;
-  struct sigaction old_actions[6] = {};
+  // Signals to cgprof, passed to init (LaunchOptions::forward_signals). Installed before clone
+  // so that none is lost while the workload already runs but start() has not returned.
+  std::optional<SignalForwarder> forwarder;
 
   // Reaps init (blocking) and returns how it ended.
   siginfo_t reap() {
@@ -109,35 +92,12 @@ struct Container::State {
     return si;
   }
 
-  void install_forwarders() {
-    g_forward_pidfd.store(-1);
-    g_pending_signal.store(0);
-    struct sigaction sa {};
-    sa.sa_handler = forward_signal;
-    sa.sa_flags = SA_RESTART;
-    sigemptyset(&sa.sa_mask);
-    for (size_t i = 0; i < 6; ++i) ::sigaction(kForwarded[i], &sa, &old_actions[i]);
-    handlers_installed = true;
-  }
-  // Called once the child exists: from now on signals go straight to its init.
-  void start_forwarding() {
-    if (!handlers_installed) return;
-    g_forward_pidfd.store(pidfd.get());
-    if (int sig = g_pending_signal.exchange(0))
-      ::syscall(SYS_pidfd_send_signal, pidfd.get(), sig, nullptr, 0);
-  }
-  void remove_forwarders() {
-    if (!handlers_installed) return;
-    for (size_t i = 0; i < 6; ++i) ::sigaction(kForwarded[i], &old_actions[i], nullptr);
-    g_forward_pidfd.store(-1);
-    handlers_installed = false;
-  }
 };
 
 Container::Container() : s_(std::make_unique<State>()) {}
 
 Container::~Container() {
-  s_->remove_forwarders();
+  s_->forwarder.reset();
   if (s_->pidfd && !s_->reaped) {
     // Killing init makes the kernel kill the whole pid namespace; the mount namespace (overlay,
     // scratch tmpfs) goes with its last process.
@@ -284,7 +244,7 @@ void Container::start(const ProcessSpec& spec, const LaunchOptions& opts) {
 
   // The child inherits these handlers and blocks the signals first thing (init.cpp), so one
   // that arrives during setup waits in init until the workload exists.
-  if (opts.forward_signals) s_->install_forwarders();
+  if (opts.forward_signals) s_->forwarder.emplace(SignalForwarder::Policy::kPassAll);
   int child_pidfd = -1;
   CloneArgs args{};
   args.flags = flags;
@@ -319,7 +279,7 @@ void Container::start(const ProcessSpec& spec, const LaunchOptions& opts) {
   }
   s_->pid = static_cast<pid_t>(pid);
   s_->pidfd.reset(child_pidfd);
-  s_->start_forwarding();
+  if (s_->forwarder) s_->forwarder->set_target(s_->pidfd.get());
   sync_rd.reset();
   report_wr.reset();
   status_wr.reset();
@@ -342,6 +302,8 @@ void Container::start(const ProcessSpec& spec, const LaunchOptions& opts) {
     ssize_t n = ::write(sync_wr.get(), &go, 1);
     int err = errno;
     ::sigaction(SIGPIPE, &old, nullptr);
+    if (n != 1 && err == EPIPE)
+      throw Error("the container's init exited during setup, before it was released (killed?)");
     if (n != 1) {
       errno = err;
       throw_errno("release container init");
@@ -397,7 +359,7 @@ ExitStatus Container::wait() {
   if (s_->reaped) return s_->status;
   siginfo_t si = s_->reap();
   std::int64_t reaped_at = now_ns();
-  s_->remove_forwarders();
+  s_->forwarder.reset();
   ChildMsg m{};
   // init wrote the workload's status before exiting; without it init itself was killed.
   int fl = ::fcntl(s_->status_rd.get(), F_GETFL);

@@ -260,6 +260,26 @@ TEST_F(RunVm, ASecondSigintKillsAtOnce) {
   EXPECT_EQ(j["exit"]["signal"], 9);
 }
 
+// docker's sig-proxy passes every signal on; only the stop signals (INT, TERM, HUP) start the
+// stop rule. SIGUSR1 twice must reach the workload twice, and must neither kill cgprof (its
+// default action) nor count as an interrupt.
+TEST_F(RunVm, SigusrIsPassedOnEveryTimeAndIsNotAnInterrupt) {
+  std::string out = fresh_output_dir("sigusr1");
+  Background b({"run", "--rootfs", rootfs_, "--output", out, "--", "/bin/sh", "-c",
+                "n=0; trap 'n=$((n+1)); echo usr1-$n; [ $n = 2 ] && exit 0' USR1; echo ready; "
+                "while :; do sleep 1; done"});
+  ASSERT_TRUE(b.wait_for_output("ready"));
+  ::kill(b.pid(), SIGUSR1);
+  ASSERT_TRUE(b.wait_for_output("usr1-1"));
+  ::kill(b.pid(), SIGUSR1);
+  RunOut r = b.finish();
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("usr1-2"), std::string::npos) << r.out;
+  auto j = read_run_json(out);
+  EXPECT_EQ(j["exit"]["exit_code"], 0);
+  EXPECT_EQ(j["exit"]["interrupted"], false);
+}
+
 TEST_F(RunVm, OnATerminalALiveStatusLineThenTheSummaryTable) {
   std::string out = fresh_output_dir("tty");
   RunOut r = cgprof_on_tty({"run", "--rootfs", rootfs_, "--output", out, "--cpus", "0.5", "--",
