@@ -15,6 +15,7 @@
 #include <string>
 
 #include "cgprof/report.hpp"
+#include "cgprof/sys.hpp"
 #include "synthetic_run.hpp"
 
 namespace fs = std::filesystem;
@@ -31,13 +32,6 @@ std::string out_dir() {
 std::string chromium() {
   const char* c = std::getenv("CGPROF_CHROMIUM");
   return c ? c : "/usr/bin/chromium";
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
 }
 
 struct PageResult {
@@ -62,8 +56,8 @@ PageResult load(const std::string& html_path, const std::string& extra) {
   PageResult r;
   const int st = std::system(cmd.c_str());
   r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  r.dom = slurp(dom_path);
-  r.log = slurp(log_path);
+  r.dom = cgprof::read_file_or_empty(dom_path);
+  r.log = cgprof::read_file_or_empty(log_path);
   fs::remove_all(profile);
   return r;
 }

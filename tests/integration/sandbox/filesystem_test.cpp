@@ -4,6 +4,7 @@
 
 #include <fstream>
 
+#include "cgprof/sys.hpp"
 #include "harness.hpp"
 
 namespace sandbox_test {
@@ -13,11 +14,6 @@ class Filesystem : public ::testing::TestWithParam<Mode> {
  protected:
   void SetUp() override { REQUIRE_MODE(GetParam()); }
 };
-
-std::string slurp(const std::string& path) {
-  std::ifstream f(path);
-  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-}
 
 TEST_P(Filesystem, RootfsIsByteForByteUnchangedAfterWritesAndDeletes) {
   const std::string before = tree_digest(rootfs(GetParam()));
@@ -51,7 +47,7 @@ TEST_P(Filesystem, WritesOutsideTheRootfsAreImpossible) {
                                      "echo z > /proc/1/root" +
                                      dir + "/escaped3; ls " + dir});
   EXPECT_EQ(r.code, 0) << r.err;
-  EXPECT_EQ(slurp(dir + "/escaped"), "");
+  EXPECT_EQ(cgprof::read_file_or_empty(dir + "/escaped"), "");
   EXPECT_NE(access((dir + "/escaped").c_str(), F_OK), 0);
   EXPECT_NE(access((dir + "/escaped2").c_str(), F_OK), 0);
   EXPECT_NE(access((dir + "/escaped3").c_str(), F_OK), 0);
@@ -114,7 +110,7 @@ TEST_P(Filesystem, VolumesReadWriteAndReadOnly) {
                                  "cat /models/data; echo result > /out/r; "
                                  "echo no > /models/x || echo ro-refused"});
   EXPECT_EQ(r.out, "model weights\nro-refused\n") << r.err;
-  EXPECT_EQ(slurp(rw + "/r"), "result\n");
+  EXPECT_EQ(cgprof::read_file_or_empty(rw + "/r"), "result\n");
   EXPECT_NE(access((ro + "/x").c_str(), F_OK), 0);
   // A single file as a volume.
   r = run(GetParam(), {"-v", ro + "/data:/etc/model.txt:ro", "cat", "/etc/model.txt"});

@@ -13,22 +13,12 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "cgprof/sys.hpp"
+
 namespace cgprof_vm {
 namespace fs = std::filesystem;
 
-std::string env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
-
 namespace {
-
-std::string slurp(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 
 pid_t spawn(const std::vector<std::string>& args, const std::string& out, const std::string& err) {
   std::vector<char*> argv;
@@ -133,8 +123,8 @@ Background::~Background() {
 
 bool Background::wait_for_output(const std::string& text, bool stderr_too) const {
   auto seen = [&] {
-    return slurp(out_path_).find(text) != std::string::npos ||
-           (stderr_too && slurp(err_path_).find(text) != std::string::npos);
+    return cgprof::read_file_or_empty(out_path_).find(text) != std::string::npos ||
+           (stderr_too && cgprof::read_file_or_empty(err_path_).find(text) != std::string::npos);
   };
   for (int i = 0; i < 2400; ++i) {
     if (seen()) return true;
@@ -150,8 +140,8 @@ RunOut Background::finish() {
   RunOut r;
   r.code = wait_code(pid_);
   pid_ = -1;
-  r.out = slurp(out_path_);
-  r.err = slurp(err_path_);
+  r.out = cgprof::read_file_or_empty(out_path_);
+  r.err = cgprof::read_file_or_empty(err_path_);
   return r;
 }
 
@@ -161,7 +151,7 @@ std::string fresh_output_dir(const std::string& tag) {
 }
 
 nlohmann::json read_run_json(const std::string& dir) {
-  return nlohmann::json::parse(slurp(dir + "/run.json"));
+  return nlohmann::json::parse(cgprof::read_file_or_empty(dir + "/run.json"));
 }
 
 std::vector<std::string> leftover_cgroups() {

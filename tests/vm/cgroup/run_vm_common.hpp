@@ -8,9 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "tests/common/test_env.hpp"
+
 namespace cgprof_vm {
 
-std::string env(const char* name);
+using cgprof::testing_util::env;
 
 // Builds (once per process) a rootfs under /tmp with rootfs-tools/make-busybox-rootfs plus the
 // workloads cpu-burn, mem-alloc, file-read, fork-heavy in /bin. Owned by the calling user.

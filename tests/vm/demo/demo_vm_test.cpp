@@ -11,20 +11,13 @@
 #include <sstream>
 #include <string>
 
+#include "cgprof/sys.hpp"
+#include "tests/common/test_env.hpp"
+
 namespace {
 namespace fs = std::filesystem;
 
-std::string env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
+using cgprof::testing_util::env;
 
 TEST(Demo, QuickStartProfilesTheDemoImageOnRpi4) {
   const std::string src = env("CGPROF_SOURCE_DIR"), build = env("CGPROF_BUILD_DIR");
@@ -37,19 +30,19 @@ TEST(Demo, QuickStartProfilesTheDemoImageOnRpi4) {
   std::string cmd = "CGPROF_IMAGES_DIR=" + work.string() + "/images CGPROF_NO_NINJA=1 " + src +
                     "/rootfs-tools/build-demo-image " + build + " > " + work.string() +
                     "/image.log 2>&1";
-  ASSERT_EQ(std::system(cmd.c_str()), 0) << slurp(work / "image.log");
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cgprof::read_file_or_empty(work / "image.log");
 
   const fs::path out = work / "result";
   // A shorter CPU phase than the demo's default: TCG is ~10x slower than a real core.
   cmd = src + "/tools/demo-profile " + bin + " rpi4 " + work.string() +
         "/images/demo-oci:latest " + out.string() + " -e DEMO_SECONDS=1 > " + work.string() +
         "/demo.log 2>&1";
-  ASSERT_EQ(std::system(cmd.c_str()), 0) << slurp(work / "demo.log");
-  const std::string log = slurp(work / "demo.log");
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cgprof::read_file_or_empty(work / "demo.log");
+  const std::string log = cgprof::read_file_or_empty(work / "demo.log");
   EXPECT_NE(log.find("demo: done"), std::string::npos) << log;
   EXPECT_NE(log.find("memory.peak"), std::string::npos) << "no summary printed:\n" << log;
 
-  auto j = nlohmann::json::parse(slurp(out / "run.json"));
+  auto j = nlohmann::json::parse(cgprof::read_file_or_empty(out / "run.json"));
   EXPECT_EQ(j["device"]["name"], "rpi4");
   // configs/devices/rpi4.toml: 4 cores x speed 0.22 = 0.88 CPU; 4 GiB; no swap.
   EXPECT_EQ(j["device"]["limits_written"]["cpu.max"], "88000 100000");
@@ -65,7 +58,7 @@ TEST(Demo, QuickStartProfilesTheDemoImageOnRpi4) {
   EXPECT_GT(j["totals"]["cpu"]["total_seconds"].get<double>(), 0.5);
   EXPECT_GT(j["sampler"]["samples"].get<double>(), 0);
 
-  const std::string html = slurp(out / "report.html");
+  const std::string html = cgprof::read_file_or_empty(out / "report.html");
   // Self-contained (the browser suite checks that its charts draw): the run's data is inlined,
   // and nothing is loaded from elsewhere.
   EXPECT_NE(html.find(j["run_id"].get<std::string>()), std::string::npos) << "run not in report";

@@ -19,6 +19,7 @@
 #include <sstream>
 #include <thread>
 
+#include "cgprof/sys.hpp"
 #include "run_vm_common.hpp"
 
 namespace cgprof_vm {
@@ -32,19 +33,12 @@ const std::vector<std::string> kDevices = {"rpi4", "rpi-zero-2w"};  // configs/d
 constexpr int kRepeats = 2;
 constexpr std::size_t kPlanned = 2 * 2 * kRepeats;
 
-std::string slurp(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
 void spit(const std::string& path, const std::string& text) {
   std::ofstream(path) << text;
 }
 
 json read_json(const std::string& path) {
-  return json::parse(slurp(path), nullptr, false);
+  return json::parse(cgprof::read_file_or_empty(path), nullptr, false);
 }
 
 bool exists(const std::string& p) {
@@ -199,7 +193,7 @@ TEST_F(ExperimentVm, InterruptedMatrixResumesWithoutRedoingFinishedRuns) {
   for (const auto& w : kWorkloads)
     for (const auto& d : kDevices)
       for (int n = 1; n <= kRepeats; ++n) EXPECT_EQ(ids.count(run_id(w, d, n)), 1u);
-  const std::string csv = slurp(results_ + "/index.csv");
+  const std::string csv = cgprof::read_file_or_empty(results_ + "/index.csv");
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), static_cast<long>(kPlanned + 1));
 }
 
@@ -230,12 +224,12 @@ TEST_F(ExperimentVm, ReportCsvHtmlAndTraceHoldEveryRun) {
     for (const auto& d : kDevices)
       for (int n = 1; n <= kRepeats; ++n) names.push_back(run_id(w, d, n));
 
-  const std::string csv = slurp(dir + "/report.csv");
+  const std::string csv = cgprof::read_file_or_empty(dir + "/report.csv");
   EXPECT_EQ(csv.substr(0, 8), "run,t_s,") << csv.substr(0, 80);
   for (const auto& n : names)
     EXPECT_NE(csv.find("\n" + n + ","), std::string::npos) << n << " has no sample row";
 
-  const std::string html = slurp(dir + "/report.html");
+  const std::string html = cgprof::read_file_or_empty(dir + "/report.html");
   EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
   for (const auto& n : names) EXPECT_NE(html.find(n), std::string::npos) << n;
   EXPECT_EQ(html.find("src=\"http"), std::string::npos) << "the page fetches something";
@@ -415,7 +409,7 @@ TEST(ExperimentTerminal, CtrlCReachesTheWorkloadOnce) {
   ASSERT_EQ(::waitpid(pid, &st, 0), pid);
   ASSERT_TRUE(WIFEXITED(st));
   EXPECT_EQ(WEXITSTATUS(st), 128 + SIGINT);
-  EXPECT_EQ(slurp(base + "/out/log"), "got-int\n") << "the workload saw the signal once";
+  EXPECT_EQ(cgprof::read_file_or_empty(base + "/out/log"), "got-int\n") << "the workload saw the signal once";
   json r = read_run_json(base + "/exp-results/trapper/host/run-001");
   EXPECT_EQ(r["exit"]["exit_code"], 7) << r["exit"].dump();
   EXPECT_EQ(r["exit"]["interrupted"], true) << r["exit"].dump();

@@ -8,13 +8,11 @@
 #include <string>
 
 #include "cgprof_config.h"
+#include "tests/common/test_env.hpp"
 
 namespace {
 
-std::string env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
+using cgprof::testing_util::env;
 
 bool is_dir(const std::string& path) {
   struct stat st {};
