@@ -171,12 +171,12 @@ TEST(SamplerVm, TenKilohertzRecordsEveryDeadlineAsSampleOrMiss) {
   }
   EXPECT_GT(samples.back().cpu_usage_usec, samples.front().cpu_usage_usec);
   EXPECT_GT(samples.back().cpu_nr_throttled, 0u) << "a burner under a 0.5-core quota throttles";
-  // One thread can use at most one core in any window, whatever the quota lets through across
-  // two periods. The sampler on this (TCG) VM is often preempted between its timestamp and its
-  // read; the read span (cpu_read_ns) keeps that from inflating the peak. The margin covers usage
-  // accounted at the next tick (4 ms at HZ=250) at either end of a 100 ms window.
+  // No upper bound on the 100 ms peak here. The kernel adds a running task's time to cpu.stat
+  // at the next tick or context switch; a vCPU that its (loaded, TCG) host does not run for a
+  // while gets that whole gap added at once when it runs again, so one thread showed 2.1 cores
+  // over a 100 ms window in CI. The read span (cpu_read_ns) removes only the sampler's own part
+  // of the error (unit-tested in sample_summary_test).
   EXPECT_GT(st.summary.peak_cores_100ms, 0.0);
-  EXPECT_LE(st.summary.peak_cores_100ms, 1.1);
   std::filesystem::remove_all(out);
 }
 
