@@ -172,7 +172,8 @@ SampleSummarizer::SampleSummarizer() : window_(kWindowPoints) {}
 
 // CPU use between two points in cores, over the longest span the two reads may have been apart
 // (from before the first read to after the second): a sampler preempted between its timestamp
-// and its read makes the rate come out low, never above what the CPUs can deliver.
+// and its read makes the rate come out low rather than high. (The kernel's tick-batched
+// accounting can still add time from before a window to it: docs/run-json.md.)
 double SampleSummarizer::cores_between(const Point& a, const Point& b) {
   const uint64_t span = b.end_ns - a.t_ns;
   if (span == 0) return 0;
