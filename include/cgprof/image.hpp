@@ -60,7 +60,8 @@ struct ImageManifest {
   std::vector<LayerInfo> layers;
 };
 
-class ImageSource;  // private: an open layout or archive
+class ImageSource;     // private: an open layout or archive
+struct ApplyNotices;  // private: what applying layers skipped (apply.hpp)
 
 struct UnpackOptions {
   // Rootless: device nodes are skipped with one notice. With an /etc/subuid range (and
@@ -88,6 +89,9 @@ class Image {
   // size and diff_id while it streams. Throws Error naming the blob/entry on any failure; the
   // caller discards the directory then (it is not usable).
   void unpack_into(int rootfs_fd, const UnpackOptions& opts) const;
+  // Applies layer i alone (with the same checks), counting what it skipped into `notices`.
+  void apply_layer_at(size_t i, int rootfs_fd, const UnpackOptions& opts,
+                      ApplyNotices& notices) const;
 
  private:
   std::unique_ptr<ImageSource> source_;
@@ -99,10 +103,13 @@ class Image {
 // renamed into place at the end, so a failure leaves DIR as it was.
 void unpack_to_directory(const Image& image, const std::string& dir, const UnpackOptions& opts);
 
-// A prepared image: a read-only-by-convention rootfs in the store. While this object lives the
-// cache entry holds a shared lock, so `cgprof image prune` leaves it alone.
+// A prepared image in the store, read-only by convention. While this object lives the image's
+// entry holds a shared lock, so `cgprof image prune` leaves it, and the layers it uses, alone.
 struct PreparedImage {
-  std::string rootfs;
+  std::string rootfs;               // the flat tree, or the top layer of a stacked image
+  std::vector<std::string> layers;  // stacked image: layer directories, top first (overlayfs
+                                    // format, user.overlay.* xattrs); empty: rootfs is flat
+  std::string user_db;              // a directory holding the image's etc/passwd and etc/group
   std::string manifest_digest;
   std::string config_digest;
   ImageConfig config;
@@ -111,11 +118,19 @@ struct PreparedImage {
 };
 
 struct CachedImage {
-  std::string key;  // config digest hex
+  std::string key;  // config digest hex (+ the rootless owner suffix)
   std::string source, manifest_digest, path;
-  uint64_t bytes = 0;  // disk usage of the rootfs (st_blocks)
+  uint64_t bytes = 0;         // disk usage (st_blocks) of its flat tree or of all its layers
+  uint64_t unique_bytes = 0;  // the part no other image shares (its layers used by it alone)
+  size_t layers = 0;          // stored layers it stacks (0: a flat tree)
   int64_t created = 0;
   bool in_use = false;
+};
+
+struct PruneResult {
+  std::vector<CachedImage> images;  // entries removed
+  size_t layers = 0;                // layers removed (no remaining image used them)
+  uint64_t bytes = 0;               // disk usage freed
 };
 
 class ImageStore {
@@ -125,19 +140,23 @@ class ImageStore {
   static std::string default_dir();
   explicit ImageStore(std::string dir = default_dir());
 
-  // Returns the unpacked rootfs of the image, unpacking it once (a second caller waits on the
-  // entry's lock and then finds it published). A cache hit reads only the manifest and config.
+  // Returns the image's layers (or flat rootfs), unpacking what is missing once: a layer another
+  // image already stored is reused, and a second caller waits on the locks and then finds the
+  // work done. A cache hit reads only the manifest and config.
   PreparedImage prepare(const ImageRef& ref, const std::optional<Platform>& platform,
                         const UnpackOptions& opts);
 
   std::vector<CachedImage> list() const;
-  // Removes entries not in use (a non-blocking exclusive lock succeeds) and stale temp dirs.
-  // Returns the entries removed.
-  std::vector<CachedImage> prune();
+  // Removes images not in use (a non-blocking exclusive lock succeeds), then layers no remaining
+  // image uses, and stale temp dirs.
+  PruneResult prune();
 
   const std::string& dir() const { return dir_; }
 
  private:
+  void unpack_stacked(const Image& img, const std::string& key,
+                      const std::vector<std::string>& layer_keys, const UnpackOptions& opts);
+  void unpack_flat(const Image& img, const std::string& key, const UnpackOptions& opts);
   std::string dir_;
 };
 

@@ -130,6 +130,12 @@ enum class RootfsMode {
 
 struct ProcessSpec {
   std::string rootfs;  // directory on the host
+  // An image stored as layers (overlayfs format, user.overlay.* xattrs): their directories, top
+  // first, stacked into the root with overlayfs; rootfs is then the top one. Empty: rootfs alone.
+  std::vector<std::string> rootfs_layers;
+  // Where etc/passwd and etc/group are read to resolve --user (empty: rootfs): for a stacked
+  // image, a directory holding copies taken from its merged view.
+  std::string user_db_root;
   std::vector<std::string> argv;
   std::vector<std::string> env;  // "K=V"; PATH/HOME/HOSTNAME get docker's defaults if absent
   std::string cwd = "/";         // created if missing (as docker's -w)

@@ -110,7 +110,9 @@ void add_image_command(CLI::App& app, Outcome& /*out*/) {
   });
 
   CLI::App* prep = img->add_subcommand(
-      "prepare", "Unpack an image into the cache (as `run` does) and print its rootfs path");
+      "prepare",
+      "Unpack an image into the cache (as `run` does) and print its rootfs path, or its layer "
+      "directories top first, one a line");
   prep->add_option("--platform", args->platform,
                    "OS/ARCH[/VARIANT] to pick from an image index (default: host)");
   prep->add_option("IMAGE", args->image, image_help)->required();
@@ -120,7 +122,8 @@ void add_image_command(CLI::App& app, Outcome& /*out*/) {
                            unpack_options());
     if (!p.cache_hit)
       std::fprintf(stderr, "cgprof: unpacked %s into the cache\n", args->image.c_str());
-    std::cout << p.rootfs << "\n";
+    if (p.layers.empty()) std::cout << p.rootfs << "\n";
+    for (auto& l : p.layers) std::cout << l << "\n";
   });
 
   CLI::App* ls = img->add_subcommand("ls", "List the unpacked images in the cache");
@@ -136,29 +139,33 @@ void add_image_command(CLI::App& app, Outcome& /*out*/) {
                        {"digest", c.manifest_digest},
                        {"path", c.path},
                        {"bytes", c.bytes},
+                       {"unique_bytes", c.unique_bytes},
+                       {"layers", c.layers},
                        {"created", c.created},
                        {"in_use", c.in_use}});
       std::cout << out.dump(2) << "\n";
       return;
     }
-    std::printf("%-14s %-12s %-10s %-5s %s\n", "ID", "SIZE", "CREATED", "USED", "SOURCE");
+    // SIZE counts shared layers in every image using them; UNIQUE only what the image alone uses.
+    std::printf("%-14s %-11s %-11s %-7s %-10s %-5s %s\n", "ID", "SIZE", "UNIQUE", "LAYERS",
+                "CREATED", "USED", "SOURCE");
     for (auto& c : list)
-      std::printf("%-14s %-12s %-10s %-5s %s\n", c.key.substr(0, 12).c_str(),
-                  format_size(c.bytes).c_str(), age(c.created).c_str(), c.in_use ? "yes" : "no",
-                  c.source.c_str());
+      std::printf("%-14s %-11s %-11s %-7s %-10s %-5s %s\n", c.key.substr(0, 12).c_str(),
+                  format_size(c.bytes).c_str(), format_size(c.unique_bytes).c_str(),
+                  c.layers ? std::to_string(c.layers).c_str() : "flat", age(c.created).c_str(),
+                  c.in_use ? "yes" : "no", c.source.c_str());
   });
 
   CLI::App* pr =
-      img->add_subcommand("prune", "Remove cached root filesystems that no run is using");
+      img->add_subcommand("prune", "Remove cached images that no run is using, then the layers "
+                                   "no remaining image uses");
   pr->callback([] {
     image::ImageStore store;
-    uint64_t freed = 0;
-    auto removed = store.prune();
-    for (auto& c : removed) {
+    auto r = store.prune();
+    for (auto& c : r.images)
       std::printf("removed %s %s\n", c.key.substr(0, 12).c_str(), c.source.c_str());
-      freed += c.bytes;
-    }
-    std::printf("%zu image(s) removed, %s freed\n", removed.size(), format_size(freed).c_str());
+    std::printf("%zu image(s) removed, %zu unused layer(s) removed, %s freed\n", r.images.size(),
+                r.layers, format_size(r.bytes).c_str());
   });
 }
 

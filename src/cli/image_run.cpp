@@ -46,6 +46,8 @@ void apply_image(const ImageRunOptions& o, const std::vector<std::string>& words
   *o.prepared = store.prepare(image::parse_image_ref(words[0]), platform, uo);
   const image::ImageConfig& c = o.prepared->config;
   spec.rootfs = o.prepared->rootfs;
+  if (o.prepared->layers.size() > 1) spec.rootfs_layers = o.prepared->layers;
+  spec.user_db_root = o.prepared->user_db;
   spec.argv = image_argv(c, o.entrypoint, {words.begin() + 1, words.end()});
   if (spec.argv.empty())
     throw Error("run: image " + words[0] +

@@ -111,10 +111,11 @@ void apply_sandbox_options(const SandboxOptions& o, sandbox::ProcessSpec& spec) 
 
   // The user: -u wins over what an image config set; names come from the rootfs's own files.
   std::string user = o.user.empty() ? spec.user : o.user;
-  int rootfs_fd = ::open(spec.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  const std::string& db = spec.user_db_root.empty() ? spec.rootfs : spec.user_db_root;
+  int rootfs_fd = ::open(db.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfs_fd < 0) {
     int err = errno;
-    throw Error("rootfs " + spec.rootfs + ": " + std::strerror(err) +
+    throw Error("rootfs " + db + ": " + std::strerror(err) +
                 " (give a directory holding a root file system, e.g. one made by "
                 "rootfs-tools/make-busybox-rootfs)");
   }

@@ -17,6 +17,7 @@
 #include "cgprof/units.hpp"
 #include "digest.hpp"
 #include "layer_stream.hpp"
+#include "layers.hpp"
 #include "manifest.hpp"
 #include "secure_fs.hpp"
 #include "source.hpp"
@@ -134,18 +135,25 @@ Image::~Image() = default;
 Image::Image(Image&&) noexcept = default;
 Image& Image::operator=(Image&&) noexcept = default;
 
+void Image::apply_layer_at(size_t i, int rootfs_fd, const UnpackOptions& opts,
+                           ApplyNotices& notices) const {
+  const size_t n = manifest_.layers.size();
+  const LayerInfo& l = manifest_.layers[i];
+  std::string id = l.digest.empty() ? layer_paths_[i] : l.digest;
+  std::string what = "layer " + std::to_string(i + 1) + "/" + std::to_string(n) + " blob " + id;
+  std::string label = "unpacking layer " + std::to_string(i + 1) + "/" + std::to_string(n) + " " +
+                      short_digest(l.digest.empty() ? l.diff_id : l.digest);
+  with_context(what,
+               [&] { apply_one(*source_, l, layer_paths_[i], rootfs_fd, opts, notices, label); });
+}
+
 void Image::unpack_into(int rootfs_fd, const UnpackOptions& opts) const {
   ApplyNotices notices;
-  const size_t n = manifest_.layers.size();
-  for (size_t i = 0; i < n; ++i) {
-    const LayerInfo& l = manifest_.layers[i];
-    std::string id = l.digest.empty() ? layer_paths_[i] : l.digest;
-    std::string what = "layer " + std::to_string(i + 1) + "/" + std::to_string(n) + " blob " + id;
-    std::string label = "unpacking layer " + std::to_string(i + 1) + "/" + std::to_string(n) + " " +
-                        short_digest(l.digest.empty() ? l.diff_id : l.digest);
-    with_context(what,
-                 [&] { apply_one(*source_, l, layer_paths_[i], rootfs_fd, opts, notices, label); });
-  }
+  for (size_t i = 0; i < manifest_.layers.size(); ++i) apply_layer_at(i, rootfs_fd, opts, notices);
+  print_apply_notices(notices, opts);
+}
+
+void print_apply_notices(const ApplyNotices& notices, const UnpackOptions& opts) {
   if (notices.devices_skipped)
     std::fprintf(stderr,
                  "cgprof: notice: %llu device node(s) skipped (creating devices needs root)\n",

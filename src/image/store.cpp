@@ -1,15 +1,28 @@
-// The content-addressed store of unpacked root filesystems.
+// The content-addressed store of unpacked images: each layer once, stacked with overlayfs.
 //
-// Layout below the store directory (0700: rootfs trees hold setuid files of other people's images):
-//   images/<key>/rootfs, images/<key>/meta.json   published entries, never modified
-//   tmp/<key>.<random>/                            unpacks in progress (renamed into images/)
-//   locks/<key>.lock                               flock: exclusive while unpacking or pruning,
-//                                                  shared while a run uses the entry
+// Layout below the store directory (0700: the trees hold setuid files of other people's images):
+//   layers/<lkey>/diff              one layer's diff in overlayfs format (whiteouts are 0/0
+//                                   character devices, replaced directories are opaque through
+//                                   user.overlay.opaque); see layers.hpp for how it is made
+//   images/<key>/meta.json          an image: its source, digests and layer_keys (bottom first)
+//   images/<key>/userdb/etc/        passwd and group of its merged view (for --user)
+//   images/<key>/rootfs             instead of layers: one flat tree (overlayfs unavailable when
+//                                   it was unpacked, or more than kMaxStackedLayers layers)
+//   tmp/<key>.<random>/, tmp/layer-<lkey>.<random>/    unpacks in progress (renamed into place)
+//   locks/<key>.lock, locks/layer-<lkey>.lock          flock: exclusive while unpacking or
+//                                   pruning, shared while in use
 // <key> is the hex of the config digest: the config lists the diff_ids, which are verified during
-// the unpack, so it names the rootfs content exactly whatever compression or manifest carried it
-// (an unprivileged unpack, whose owners differ, appends owner_key_suffix(): "-rootless", or
-// "-rootless-UIDSTART-GIDSTART" when they are shifted into the caller's /etc/subuid range).
-// Layers are not shared between entries (no overlay stacking); each entry is a full tree.
+// the unpack, so it names the content exactly whatever compression or manifest carried it.
+// <lkey> is the hex of the layer's OCI ChainID (its diff_id and those of the layers below it).
+// An unprivileged unpack, whose owners differ, appends owner_key_suffix() to both ("-rootless",
+// or "-rootless-UIDSTART-GIDSTART" when they are shifted into the caller's /etc/subuid range).
+//
+// Entries and layers are published by rename(2) and never modified. Locks: a run holds its
+// image's lock shared; an image's layers are removed only when no remaining image lists them, and
+// an unpacker holds each layer it builds or reuses shared until its image is published, so prune
+// (which locks a layer exclusively before checking that nothing lists it) never removes a layer
+// in use. Two unpackers of the same image serialize on its lock; of images sharing a layer, on
+// the layer's lock: the work is done once.
 #include <dirent.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -17,11 +30,16 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "cgprof/error.hpp"
+#include "apply.hpp"
 #include "cgprof/image.hpp"
+#include "layers.hpp"
 #include "secure_fs.hpp"
 #include "userns.hpp"
 
@@ -91,6 +109,76 @@ std::vector<std::string> list_dir(const std::string& path) {
   return out;
 }
 
+uint64_t disk_usage_of(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  return fd ? disk_usage(fd.get()) : 0;
+}
+
+void make_dir(const std::string& path, mode_t mode) {
+  if (::mkdir(path.c_str(), mode) != 0) throw_errno("mkdir", path);
+}
+
+void write_new_file(const std::string& path, const std::string& text) {
+  UniqueFd f = open_at(AT_FDCWD, path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+  if (::write(f.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()))
+    throw_errno("write", path);
+}
+
+// A new private directory below tmp/, named so that prune can tell whose lock guards it.
+std::string make_tmp(const std::string& store, const std::string& key) {
+  std::string tmp = store + "/tmp/" + key + ".XXXXXX";
+  if (!::mkdtemp(tmp.data())) throw_errno("mkdtemp", tmp);
+  return tmp;
+}
+
+nlohmann::json entry_meta(const ImageManifest& m, const UnpackOptions& opts) {
+  return {
+      {"source", m.source},
+      {"format", m.format},
+      {"manifest_digest", m.manifest_digest},
+      {"config_digest", m.config_digest},
+      {"platform", m.platform.str()},
+      {"layers", m.layers.size()},
+      {"rootless", opts.rootless},
+      {"created", static_cast<int64_t>(::time(nullptr))},
+  };
+}
+
+// Fills the temp entry (fill(tmp)), writes its meta.json and renames it to `entry`. The temp dir
+// is removed on failure with `remove` (the owners of what fill made decide how).
+void publish_entry(const std::string& store, const std::string& key, const std::string& entry,
+                   const nlohmann::json& meta, const std::function<void(const std::string&)>& fill,
+                   const std::function<void(const std::string&)>& remove) {
+  std::string tmp = make_tmp(store, key);
+  try {
+    fill(tmp);
+    write_new_file(tmp + "/meta.json", meta.dump(2) + "\n");
+    if (::rename(tmp.c_str(), entry.c_str()) != 0) throw_errno("rename to", entry);
+  } catch (...) {
+    remove(tmp);
+    throw;
+  }
+}
+
+// Copies etc/passwd and etc/group of the image (resolved inside it) into dir.
+void copy_user_db(int rootfd, const std::string& dir) {
+  for (const char* name : {"passwd", "group"}) {
+    int fd = open_in_root(rootfd, std::string("etc/") + name, O_RDONLY);
+    if (fd < 0) {
+      if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) continue;
+      throw_errno("open", std::string("etc/") + name);
+    }
+    UniqueFd f(fd);
+    struct stat st;
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    write_new_file(dir + "/" + name, pread_all(fd));
+  }
+}
+
+std::vector<std::string> layer_keys_of(const nlohmann::json& meta) {
+  return meta.value("layer_keys", std::vector<std::string>{});
+}
+
 }  // namespace
 
 std::string ImageStore::default_dir() {
@@ -110,84 +198,167 @@ PreparedImage ImageStore::prepare(const ImageRef& ref, const std::optional<Platf
                                   const UnpackOptions& opts) {
   Image img(ref, platform);
   const ImageManifest& m = img.manifest();
-  const std::string key = m.config_digest.substr(7) + owner_key_suffix(opts);
+  const std::string suffix = owner_key_suffix(opts);
+  const std::string key = m.config_digest.substr(7) + suffix;
+  const bool stackable = !m.layers.empty() && m.layers.size() <= kMaxStackedLayers;
+  std::vector<std::string> layer_keys;  // bottom first
+  if (stackable)
+    for (const auto& c : chain_ids(m.layers)) layer_keys.push_back(c.substr(7) + suffix);
   return with_context("image store " + dir_, [&] {
     mkdir_p(dir_, 0700);
-    for (const char* sub : {"images", "tmp", "locks"}) mkdir_p(dir_ + "/" + sub, 0700);
+    for (const char* sub : {"images", "layers", "tmp", "locks"}) mkdir_p(dir_ + "/" + sub, 0700);
     PreparedImage p;
     p.manifest_digest = m.manifest_digest;
     p.config_digest = m.config_digest;
     p.config = m.config;
     const std::string entry = dir_ + "/images/" + key;
-    p.rootfs = entry + "/rootfs";
     const std::string lock_path = dir_ + "/locks/" + key + ".lock";
     p.lock = open_at(AT_FDCWD, lock_path, O_RDWR | O_CREAT, 0600);
     lock(p.lock.get(), LOCK_SH, lock_path);
-    if (exists(entry)) {
-      p.cache_hit = true;
-      return p;
+    p.cache_hit = exists(entry);
+    if (!p.cache_hit) {
+      // Not there: become the one unpacker. Whoever else wanted it waits here and then finds it.
+      lock(p.lock.get(), LOCK_EX, lock_path);
+      p.cache_hit = exists(entry);
+      if (!p.cache_hit) {
+        bool flat = !stackable;
+        if (stackable) {
+          try {
+            unpack_stacked(img, key, layer_keys, opts);
+          } catch (const Error& e) {
+            if (e.exit_code() != kExitNoOverlay) throw;
+            std::fprintf(stderr, "cgprof: notice: %s: storing %s as one flat tree\n",
+                         e.message().c_str(), m.source.c_str());
+            flat = true;
+          }
+        }
+        if (flat) unpack_flat(img, key, opts);
+      }
+      lock(p.lock.get(), LOCK_SH, lock_path);
     }
-    // Not there: become the one unpacker. Whoever else wanted it waits here and then finds it.
-    lock(p.lock.get(), LOCK_EX, lock_path);
-    if (!exists(entry)) {
-      std::string tmp = dir_ + "/tmp/" + key + ".XXXXXX";
-      if (!::mkdtemp(tmp.data())) throw_errno("mkdtemp", tmp);
-      try {
-        if (::mkdir((tmp + "/rootfs").c_str(), 0755) != 0) throw_errno("mkdir", tmp + "/rootfs");
+    if (exists(entry + "/rootfs")) {
+      p.rootfs = p.user_db = entry + "/rootfs";
+    } else {
+      for (auto it = layer_keys.rbegin(); it != layer_keys.rend(); ++it)
+        p.layers.push_back(dir_ + "/layers/" + *it + "/diff");
+      p.rootfs = p.layers.front();
+      p.user_db = entry + "/userdb";
+    }
+    return p;
+  });
+}
+
+void ImageStore::unpack_flat(const Image& img, const std::string& key, const UnpackOptions& opts) {
+  publish_entry(
+      dir_, key, dir_ + "/images/" + key, entry_meta(img.manifest(), opts),
+      [&](const std::string& tmp) {
+        make_dir(tmp + "/rootfs", 0755);
         UniqueFd root = open_at(AT_FDCWD, tmp + "/rootfs", O_RDONLY | O_DIRECTORY);
         unpack_with_owners(img, root.get(), opts);
-        nlohmann::json meta = {
-            {"source", m.source},
-            {"format", m.format},
-            {"manifest_digest", m.manifest_digest},
-            {"config_digest", m.config_digest},
-            {"platform", m.platform.str()},
-            {"layers", m.layers.size()},
-            {"rootless", opts.rootless},
-            {"created", static_cast<int64_t>(::time(nullptr))},
-        };
-        UniqueFd f = open_at(AT_FDCWD, tmp + "/meta.json", O_WRONLY | O_CREAT | O_EXCL, 0600);
-        std::string text = meta.dump(2) + "\n";
-        if (::write(f.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()))
-          throw_errno("write", tmp + "/meta.json");
-        if (::rename(tmp.c_str(), entry.c_str()) != 0) throw_errno("rename to", entry);
-      } catch (...) {
-        remove_unpacked_tree(tmp);
-        throw;
+      },
+      remove_unpacked_tree);
+}
+
+void ImageStore::unpack_stacked(const Image& img, const std::string& key,
+                                const std::vector<std::string>& layer_keys,
+                                const UnpackOptions& opts) {
+  // In a child with its own mount namespace (and, rootless, the user namespace that shifts owners
+  // as a run maps them, or maps the caller alone), so the overlays mounted here are nobody else's.
+  std::optional<sandbox::IdMapPlan> plan;
+  UnpackOptions in = opts;
+  if (opts.rootless) {
+    plan = sandbox::caller_id_maps();
+    in.in_userns = plan->use_helpers;
+  }
+  auto remove = [](const std::string& path) { remove_tree_at(AT_FDCWD, path); };
+  run_in_child(plan ? &*plan : nullptr, [&] {
+    enter_private_mount_ns();
+    ApplyNotices notices;
+    std::vector<UniqueFd> held;      // each layer shared until the image is published
+    std::vector<std::string> below;  // the layers done so far, top first
+    for (size_t i = 0; i < layer_keys.size(); ++i) {
+      const std::string dir = dir_ + "/layers/" + layer_keys[i];
+      const std::string lock_path = dir_ + "/locks/layer-" + layer_keys[i] + ".lock";
+      UniqueFd l = open_at(AT_FDCWD, lock_path, O_RDWR | O_CREAT, 0600);
+      lock(l.get(), LOCK_SH, lock_path);
+      if (!exists(dir)) {
+        lock(l.get(), LOCK_EX, lock_path);
+        if (!exists(dir)) {
+          std::string tmp = make_tmp(dir_, "layer-" + layer_keys[i]);
+          try {
+            make_dir(tmp + "/diff", 0755);
+            apply_layer_stacked(img, i, below, tmp, in, notices);
+            if (::rename(tmp.c_str(), dir.c_str()) != 0) throw_errno("rename to", dir);
+          } catch (...) {
+            remove(tmp);
+            throw;
+          }
+        }
+        lock(l.get(), LOCK_SH, lock_path);
       }
-    } else {
-      p.cache_hit = true;
+      held.push_back(std::move(l));
+      below.insert(below.begin(), dir + "/diff");
     }
-    lock(p.lock.get(), LOCK_SH, lock_path);
-    return p;
+    print_apply_notices(notices, in);
+    nlohmann::json meta = entry_meta(img.manifest(), opts);
+    meta["layer_keys"] = layer_keys;
+    publish_entry(
+        dir_, key, dir_ + "/images/" + key, meta,
+        [&](const std::string& tmp) {
+          make_dir(tmp + "/userdb", 0755);
+          make_dir(tmp + "/userdb/etc", 0755);
+          make_dir(tmp + "/mnt", 0700);
+          with_merged_view(below, tmp + "/mnt",
+                           [&](int root) { copy_user_db(root, tmp + "/userdb/etc"); });
+          if (::rmdir((tmp + "/mnt").c_str()) != 0) throw_errno("rmdir", tmp + "/mnt");
+        },
+        remove);
   });
 }
 
 std::vector<CachedImage> ImageStore::list() const {
   std::vector<CachedImage> out;
+  std::vector<std::vector<std::string>> keys;  // each image's layers
+  std::map<std::string, int> users;            // layer -> images stacking it
   for (auto& key : list_dir(dir_ + "/images")) {
     CachedImage c;
     c.key = key;
     c.path = dir_ + "/images/" + key;
+    std::vector<std::string> lk;
     try {
       auto meta = nlohmann::json::parse(read_file(c.path + "/meta.json"));
       c.source = meta.value("source", "");
       c.manifest_digest = meta.value("manifest_digest", "");
       c.created = meta.value("created", int64_t{0});
+      lk = layer_keys_of(meta);
     } catch (const std::exception&) {
       c.source = "(unreadable meta.json)";
     }
-    UniqueFd root(::open((c.path + "/rootfs").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (root) c.bytes = disk_usage(root.get());
+    if (exists(c.path + "/rootfs")) {
+      c.bytes = c.unique_bytes = disk_usage_of(c.path + "/rootfs");
+      lk.clear();
+    }
+    for (auto& k : lk) ++users[k];
     UniqueFd l(::open((dir_ + "/locks/" + key + ".lock").c_str(), O_RDWR | O_CLOEXEC));
     if (l && ::flock(l.get(), LOCK_EX | LOCK_NB) != 0) c.in_use = true;
     out.push_back(std::move(c));
+    keys.push_back(std::move(lk));
+  }
+  std::map<std::string, uint64_t> sizes;
+  for (size_t i = 0; i < out.size(); ++i) {
+    for (auto& k : keys[i]) {
+      auto [it, added] = sizes.try_emplace(k, 0);
+      if (added) it->second = disk_usage_of(dir_ + "/layers/" + k);
+      out[i].bytes += it->second;
+      if (users[k] == 1) out[i].unique_bytes += it->second;
+    }
+    out[i].layers = keys[i].size();
   }
   return out;
 }
 
-std::vector<CachedImage> ImageStore::prune() {
-  std::vector<CachedImage> removed;
+PruneResult ImageStore::prune() {
+  PruneResult res;
   for (auto& c : list()) {
     if (c.in_use) continue;
     const std::string lock_path = dir_ + "/locks/" + c.key + ".lock";
@@ -197,8 +368,38 @@ std::vector<CachedImage> ImageStore::prune() {
     std::string tmp = dir_ + "/tmp/" + c.key + ".prune-" + std::to_string(::getpid());
     if (::rename(c.path.c_str(), tmp.c_str()) != 0) throw_errno("rename", c.path);
     remove_unpacked_tree(tmp);
-    removed.push_back(c);
+    if (c.layers == 0) res.bytes += c.bytes;
+    res.images.push_back(c);
   }
+  // Layers no remaining image lists. Locked first, then checked: an unpacker holds the layers it
+  // uses until its image is published, so a layer locked here is not about to be listed.
+  std::vector<std::pair<std::string, UniqueFd>> locked;
+  for (auto& k : list_dir(dir_ + "/layers")) {
+    UniqueFd l(::open((dir_ + "/locks/layer-" + k + ".lock").c_str(),
+                      O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (l && ::flock(l.get(), LOCK_EX | LOCK_NB) == 0) locked.emplace_back(k, std::move(l));
+  }
+  std::set<std::string> used;
+  bool known = true;
+  for (auto& key : list_dir(dir_ + "/images")) {
+    try {
+      for (auto& k : layer_keys_of(nlohmann::json::parse(read_file(dir_ + "/images/" + key + "/meta.json"))))
+        used.insert(k);
+    } catch (const std::exception&) {
+      known = false;  // an unreadable entry might use any layer: keep them all
+    }
+  }
+  for (auto& [k, l] : locked) {
+    if (!known || used.count(k)) continue;
+    const std::string dir = dir_ + "/layers/" + k;
+    uint64_t bytes = disk_usage_of(dir);
+    std::string tmp = dir_ + "/tmp/layer-" + k + ".prune-" + std::to_string(::getpid());
+    if (::rename(dir.c_str(), tmp.c_str()) != 0) throw_errno("rename", dir);
+    remove_unpacked_tree(tmp);
+    res.bytes += bytes;
+    ++res.layers;
+  }
+  locked.clear();
   // Leftovers of unpacks that died (their lock is free again).
   for (auto& name : list_dir(dir_ + "/tmp")) {
     std::string key = name.substr(0, name.find('.'));
@@ -207,7 +408,7 @@ std::vector<CachedImage> ImageStore::prune() {
     if (l && ::flock(l.get(), LOCK_EX | LOCK_NB) != 0) continue;
     remove_unpacked_tree(dir_ + "/tmp/" + name);
   }
-  return removed;
+  return res;
 }
 
 }  // namespace cgprof::image

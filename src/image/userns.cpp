@@ -2,6 +2,7 @@
 
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -39,16 +40,22 @@ std::string read_all(int fd) {
   }
 }
 
-// The child: become root of a new user namespace, wait for the parent to write the maps, run f.
-// Reports "CODE MESSAGE" on `result` when f fails; never returns.
-[[noreturn]] void child(int ready, int go, int result, const std::function<void()>& f) {
+// The child: with a user namespace, become its root and wait for the parent to write the maps;
+// then run f. Reports "CODE MESSAGE" on `result` when f fails; never returns.
+[[noreturn]] void child(pid_t parent, bool userns, int ready, int go, int result,
+                        const std::function<void()>& f) {
   int code = 0;
   std::string msg;
   try {
-    if (::unshare(CLONE_NEWUSER) != 0) throw_errno("unshare(CLONE_NEWUSER)");
-    write_all(ready, "u");
-    char c;
-    if (::read(go, &c, 1) != 1) ::_exit(1);  // the parent could not write the maps
+    if (userns) {
+      if (::unshare(CLONE_NEWUSER) != 0) throw_errno("unshare(CLONE_NEWUSER)");
+      write_all(ready, "u");
+      char c;
+      if (::read(go, &c, 1) != 1) ::_exit(1);  // the parent could not write the maps
+    }
+    // Dies with cgprof (after the namespace change, which may reset the setting): a killed
+    // unpack must not keep running, holding the store's locks.
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) ::_exit(1);
     f();
   } catch (const Error& e) {
     code = e.exit_code();
@@ -83,6 +90,10 @@ std::string owner_key_suffix(const UnpackOptions& opts) {
 }
 
 void run_in_userns(const sandbox::IdMapPlan& plan, const std::function<void()>& f) {
+  run_in_child(&plan, f);
+}
+
+void run_in_child(const sandbox::IdMapPlan* plan, const std::function<void()>& f) {
   int ready[2], go[2], result[2];
   if (::pipe2(ready, O_CLOEXEC) != 0) throw_errno("pipe");
   UniqueFd ready_r(ready[0]), ready_w(ready[1]);
@@ -90,9 +101,10 @@ void run_in_userns(const sandbox::IdMapPlan& plan, const std::function<void()>& 
   UniqueFd go_r(go[0]), go_w(go[1]);
   if (::pipe2(result, O_CLOEXEC) != 0) throw_errno("pipe");
   UniqueFd result_r(result[0]), result_w(result[1]);
+  const pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) throw_errno("fork");
-  if (pid == 0) child(ready[1], go[0], result[1], f);
+  if (pid == 0) child(parent, plan != nullptr, ready[1], go[0], result[1], f);
   ready_w.reset();
   go_r.reset();
   result_w.reset();
@@ -103,10 +115,10 @@ void run_in_userns(const sandbox::IdMapPlan& plan, const std::function<void()>& 
     return st;
   };
   char c;
-  bool unshared = ::read(ready_r.get(), &c, 1) == 1;
+  bool unshared = plan && ::read(ready_r.get(), &c, 1) == 1;
   if (unshared) {
     try {
-      sandbox::apply_id_maps(plan, pid);
+      sandbox::apply_id_maps(*plan, pid);
     } catch (...) {
       go_w.reset();  // the child sees EOF and exits
       reap();

@@ -19,6 +19,9 @@ std::optional<sandbox::IdMapPlan> owner_shift_plan();
 // Runs f in a forked child that is root in a new user namespace with `plan`'s maps. An Error thrown
 // by f is rethrown here with the same message and exit code; the child's stderr is ours.
 void run_in_userns(const sandbox::IdMapPlan& plan, const std::function<void()>& f);
+// The same with a null plan: a forked child without a user namespace (e.g. root, to unshare a
+// mount namespace without touching the caller's).
+void run_in_child(const sandbox::IdMapPlan* plan, const std::function<void()>& f);
 
 // image.unpack_into(rootfs_fd), in that user namespace when opts.rootless and the caller has one.
 void unpack_with_owners(const Image& image, int rootfs_fd, const UnpackOptions& opts);

@@ -140,6 +140,7 @@ void Container::start(const ProcessSpec& spec, const LaunchOptions& opts) {
 
   LaunchPlan plan;
   plan.spec = &spec;
+  plan.layer_fds.assign(spec.rootfs_layers.size(), -1);
   int rfd = ::open(spec.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rfd < 0) {
     int err = errno;

@@ -39,6 +39,7 @@ struct PlannedVolume {
 struct LaunchPlan {
   const ProcessSpec* spec = nullptr;
   int rootfs_fd = -1;  // O_PATH|O_DIRECTORY, opened by the child in its own mount namespace
+  std::vector<int> layer_fds;  // one per spec->rootfs_layers (sized by the parent), child-opened
   std::vector<PlannedVolume> volumes;
   std::vector<char*> argv;  // NULL-terminated, point into spec strings
   std::vector<char*> envp;  // NULL-terminated
@@ -63,5 +64,9 @@ struct LaunchPlan {
 // Child-side helpers (rootfs_setup.cpp). Return 0 or fill msg (kSetupFailed) and return -1.
 int setup_rootfs(LaunchPlan& plan, ChildMsg* msg, bool* used_overlay);
 void child_fail_msg(ChildMsg* msg, const char* what, const char* path, int err);
+
+// Writes "lowerdir=/proc/self/fd/A:/proc/self/fd/B..." (fds top first) into buf without
+// allocating. Returns its length, or -1 when it does not fit. Also used by the image store.
+int format_overlay_lowerdir(char* buf, size_t size, const int* fds, size_t n);
 
 }  // namespace cgprof::sandbox

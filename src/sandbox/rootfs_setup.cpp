@@ -4,7 +4,8 @@
 // Layout (all inside a tmpfs mounted on /tmp of the PRIVATE mount namespace, so nothing is ever
 // visible on the host and everything vanishes with the namespace):
 //   /tmp/u, /tmp/w   overlay upper and work dirs (the throwaway write layer)
-//   /tmp/r           the new root: overlay(lower = rootfs) or a read-only bind of the rootfs
+//   /tmp/r           the new root: overlay(lower = rootfs, or the image's stored layers) or a
+//                    read-only bind of the rootfs
 //   /tmp/f           generated /etc/hosts, /etc/hostname, /etc/resolv.conf
 // Every target inside the new root is resolved with openat2(RESOLVE_IN_ROOT) from the root's fd,
 // so a symlink in the rootfs can never redirect a mount onto the host.
@@ -347,6 +348,16 @@ int setup_volumes(const LaunchPlan& plan, int root_fd, const Fail& fail) {
 
 }  // namespace
 
+int format_overlay_lowerdir(char* buf, size_t size, const int* fds, size_t n) {
+  size_t len = 0;
+  for (size_t i = 0; i < n; ++i) {
+    int w = snprintf(buf + len, size - len, "%s/proc/self/fd/%d", i ? ":" : "lowerdir=", fds[i]);
+    if (w < 0 || static_cast<size_t>(w) >= size - len) return -1;
+    len += static_cast<size_t>(w);
+  }
+  return static_cast<int>(len);
+}
+
 void child_fail_msg(ChildMsg* msg, const char* what, const char* path, int err) {
   msg->kind = ChildMsg::kSetupFailed;
   msg->code = 125;
@@ -362,6 +373,10 @@ int setup_rootfs(LaunchPlan& plan, ChildMsg* msg, bool* used_overlay) {
   // Opened here, not in the parent: only mounts of our own namespace can be cloned or stacked.
   plan.rootfs_fd = ::open(spec.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (plan.rootfs_fd < 0) return fail("open rootfs", spec.rootfs.c_str(), errno);
+  for (size_t i = 0; i < plan.layer_fds.size(); ++i) {
+    plan.layer_fds[i] = ::open(spec.rootfs_layers[i].c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (plan.layer_fds[i] < 0) return fail("open image layer", spec.rootfs_layers[i].c_str(), errno);
+  }
   for (auto& v : plan.volumes) {
     v.source_fd = ::open(v.source.c_str(), O_PATH | O_CLOEXEC);
     if (v.source_fd < 0) return fail("open volume", v.source.c_str(), errno);
@@ -379,13 +394,28 @@ int setup_rootfs(LaunchPlan& plan, ChildMsg* msg, bool* used_overlay) {
   char lower[64];
   snprintf(lower, sizeof lower, "/proc/self/fd/%d", plan.rootfs_fd);
   *used_overlay = false;
-  if (spec.rootfs_mode == RootfsMode::kOverlay) {
+  const bool stacked = plan.layer_fds.size() > 1;
+  if (stacked) {
+    // An image stored as layers: they are the overlay's lowers (user.overlay.* xattrs, as the
+    // store wrote them); without an upper the overlay is read-only (--read-only).
+    char opts[4096];
+    int n = format_overlay_lowerdir(opts, sizeof opts, plan.layer_fds.data(), plan.layer_fds.size());
+    const bool writable = spec.rootfs_mode == RootfsMode::kOverlay;
+    if (n < 0 || snprintf(opts + n, sizeof opts - static_cast<size_t>(n), "%s,userxattr",
+                          writable ? ",upperdir=/tmp/u,workdir=/tmp/w" : "") >=
+                     static_cast<int>(sizeof opts) - n)
+      return fail("stack the image layers", "(too many for one overlay mount)", E2BIG);
+    if (::mount("overlay", "/tmp/r", "overlay", MS_NODEV | (writable ? 0 : MS_RDONLY), opts) < 0)
+      return fail("mount overlayfs of the image layers on", "/tmp/r", errno);
+    for (int& fd : plan.layer_fds) ::close(fd);
+    *used_overlay = writable;
+  } else if (spec.rootfs_mode == RootfsMode::kOverlay) {
     char opts[160];
     snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=/tmp/u,workdir=/tmp/w", lower);
     *used_overlay = ::mount("overlay", "/tmp/r", "overlay", MS_NODEV, opts) == 0;
     if (!*used_overlay) msg->notice |= 1;
   }
-  if (!*used_overlay) {
+  if (!*used_overlay && !stacked) {
     // Read-only from the first instant, so creating a missing mount point cannot touch the
     // user's rootfs (it fails with EROFS and is reported instead).
     int rc =

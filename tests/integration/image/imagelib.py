@@ -44,8 +44,8 @@ def sha256(data):
 
 def tar_bytes(entries):
     """entries: list of (TarInfo-like dict). Keys: name, type ('f','d','l','h','p', 'c' or 'b'
-    for a character or block device: 1:3), data, mode, linkname, uid, gid. Written in the given
-    order, pax format."""
+    for a character or block device: 1:3), data, mode, linkname, uid, gid, pax (extra pax
+    headers, e.g. SCHILY.xattr.NAME). Written in the given order, pax format."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
         for e in entries:
@@ -53,6 +53,7 @@ def tar_bytes(entries):
             ti.mode = e.get("mode", 0o644 if e.get("type", "f") == "f" else 0o755)
             ti.uid, ti.gid = e.get("uid", 0), e.get("gid", 0)
             ti.mtime = 1700000000
+            ti.pax_headers = dict(e.get("pax", {}))
             typ = e.get("type", "f")
             data = e.get("data", b"")
             if typ == "d":

@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """Interoperability: images built by umoci and converted by skopeo (tools no one here wrote), in
 every input format cgprof reads, unpack with cgprof to the same tree as `umoci unpack`: same
-paths, types, modes, owners, sizes, content hashes, link targets and hardlink groups.
+paths, types, modes, owners, sizes, content hashes, link targets and hardlink groups. As root, the
+merged view a `cgprof run` sees (the stored layers stacked by overlayfs), read by a tar made inside
+the container, is that same tree too.
 
 Usage: interop_test.py CGPROF_BINARY"""
 import gzip
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -170,6 +173,65 @@ def compare(name, ref_lines, image, work, extra=()):
     fail(name, "trees differ:\n  " + "\n  ".join(diff))
 
 
+def tar_manifest(data):
+    """tree_manifest's lines for the entries of a tar (hardlinks as the tar records them)."""
+    members, content = [], {}
+    with tarfile.open(fileobj=io.BytesIO(data)) as t:
+        for m in t:
+            name = m.name.lstrip("/")
+            members.append((name, m))
+            if m.isreg():
+                content[name] = t.extractfile(m).read()
+    group = {}  # path -> the path its hardlink chain starts at
+    for name, m in members:
+        group[name] = group.get(m.linkname.lstrip("/"), m.linkname.lstrip("/")) if m.islnk() else name
+    first = {}
+    for name in sorted(group):
+        first.setdefault(group[name], name)
+    sizes = {}
+    for root in group.values():
+        sizes[root] = sizes.get(root, 0) + 1
+    lines = []
+    for name, m in sorted(members, key=lambda x: x[0]):
+        root = group[name]
+        t = "f" if m.isreg() or m.islnk() else "d" if m.isdir() else "l" if m.issym() else \
+            "p" if m.isfifo() else "c" if m.ischr() else "b"
+        detail = ""
+        if t == "f":
+            data = content[root]
+            detail = "size=%d sha256=%s" % (len(data), hashlib.sha256(data).hexdigest())
+            if sizes[root] > 1:
+                detail += " hardlink=%s" % first[root]
+        elif t == "l":
+            detail = "target=%s" % m.linkname
+        elif t in "cb":
+            detail = "dev=%d,%d" % (m.devmajor, m.devminor)
+        mode = "" if t == "l" else " mode=%04o" % (m.mode & 0o7777)
+        lines.append("%s %s%s owner=%d:%d %s" % (name, t, mode, m.uid, m.gid, detail))
+    return lines
+
+
+def compare_run(ref_lines, image, work):
+    """As root: the tree a run sees, tarred inside the container by a static busybox bound in."""
+    bb = shutil.which("busybox") or "/bin/busybox"
+    names = sorted({l.split(" ")[0].split("/")[0] for l in ref_lines} - {"tmp"})
+    r = subprocess.run([CGPROF, "run", "-q", "--no-cgroup", "-v", bb + ":/busybox:ro", "--entrypoint",
+                        "/busybox", image, "tar", "-cf", "-", "-C", "/"] + names, capture_output=True,
+                       env=dict(os.environ, CGPROF_CACHE_DIR=work + "/run-cache"))
+    if r.returncode != 0:
+        return fail("run-merged-view", "cgprof run failed: " + r.stderr.decode(errors="replace"))
+    generated = ("etc/hosts ", "etc/hostname ", "etc/resolv.conf ")  # the container's own, as docker's
+    got = [l for l in tar_manifest(r.stdout) if not l.startswith(generated)]
+    want = [l for l in ref_lines if l.split(" ")[0].split("/")[0] != "tmp"]
+    layers = run([CGPROF, "image", "prepare", image],
+                 env=dict(os.environ, CGPROF_CACHE_DIR=work + "/run-cache")).stdout.split()
+    if got == want and len(layers) == 4:
+        return ok("the merged view of a run (4 stacked layers) is the same tree as umoci's (%d paths)"
+                  % len(got))
+    diff = [l for l in got if l not in want][:5] + ["--- umoci:"] + [l for l in want if l not in got][:5]
+    fail("run-merged-view", "%d layers; trees differ:\n  " % len(layers) + "\n  ".join(diff))
+
+
 def main():
     work = tempfile.mkdtemp(prefix="cgprof-interop-")
     try:
@@ -186,6 +248,8 @@ def main():
         compare("oci-layout-tag", ref, lay + ":latest", work)
         compare("oci-layout-digest", ref, lay + "@" + insp.get("digest", ""), work)
         compare("oci-layout-lone-manifest", ref, lay, work)
+        if ROOT and os.path.exists(shutil.which("busybox") or "/bin/busybox"):
+            compare_run(ref, lay + ":latest", work)
 
         run(["skopeo", "copy", "-q", "oci:%s:latest" % lay, "oci-archive:%s/img-oci.tar:latest" % work])
         compare("oci-archive", ref, work + "/img-oci.tar", work)

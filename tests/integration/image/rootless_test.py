@@ -119,7 +119,8 @@ def check_run(u, img, want_inside, key_suffix, what):
           os.listdir(u.store + "/tmp") == [], what + ": prune removes the entry", r3.stdout + r3.stderr)
 
 
-def main():
+def users_workdir(prefix):
+    """Skips (exit 77) without root or busybox; creates the users and a work dir they can enter."""
     if os.geteuid() != 0:
         print("SKIP: needs root to create the test users")
         sys.exit(77)
@@ -127,8 +128,13 @@ def main():
         print("SKIP: no static busybox")
         sys.exit(77)
     ensure_users()
-    work = tempfile.mkdtemp(prefix="cgprof-rootless-")
+    work = tempfile.mkdtemp(prefix=prefix)
     os.chmod(work, 0o755)
+    return work
+
+
+def main():
+    work = users_workdir("cgprof-rootless-")
     try:
         lay = Layout(work + "/img")
         good = tar_bytes(image_entries())
