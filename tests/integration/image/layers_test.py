@@ -15,7 +15,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from imagelib import Layout, check, finish, run, tar_bytes, tree_lines  # noqa: E402
+from imagelib import Layout, check, finish, run, sha256, tar_bytes, tree_lines  # noqa: E402
 from rootless_test import BUSYBOX, SINGLE_USER, SUBUID_USER, User, users_workdir  # noqa: E402
 
 CGPROF = os.path.abspath(sys.argv[1])
@@ -50,20 +50,25 @@ def build(path):
     lay = Layout(path)
     lay.image([tar_bytes(base), tar_bytes(a_top)], tag="a")
     lay.image([tar_bytes(base), tar_bytes(b_top)], tag="b")
-    return path + ":a", path + ":b"
+    # OCI ChainIDs of A's layers (the store's layer names): DiffID, then sha256(lower + " " + DiffID).
+    d1, d2 = sha256(tar_bytes(base)), sha256(tar_bytes(a_top))
+    return path + ":a", path + ":b", [sha256((d1 + " " + d2).encode())[7:], d1[7:]]  # top first
 
 
 def snapshot(dirs):
     return {d: tree_lines(d) for d in dirs}
 
 
-def scenario(what, cg, store, a, b):
+def scenario(what, cg, store, a, b, chain_a):
     r = cg("image", "prepare", a)
     la = r.stdout.split()
     if not check(r.returncode == 0 and len(la) == 2, what + ": image A stored as 2 layers",
                  r.stdout + r.stderr):
         return
     base = la[-1]
+    names = [os.path.basename(os.path.dirname(l)) for l in la]
+    check(all(n.startswith(c) for n, c in zip(names, chain_a)),
+          what + ": layers are named by their OCI ChainID", str(names))
     ino = os.stat(base).st_ino
     r = cg("image", "prepare", b)
     lb = r.stdout.split()
@@ -118,17 +123,43 @@ def concurrent(work, a, b):
           repr(outs))
 
 
+def too_many_layers(work):
+    """Past kMaxStackedLayers (128) an image is stored flat, and runs on that tree."""
+    bb = open(BUSYBOX, "rb").read()
+    layers = [tar_bytes([{"name": "bin/", "type": "d"}, {"name": "bin/busybox", "data": bb, "mode": 0o755},
+                         {"name": "bin/ls", "type": "l", "linkname": "busybox"}])]
+    layers += [tar_bytes([{"name": "l/%03d" % i, "data": b"x"}]) for i in range(1, 129)]
+    layers.append(tar_bytes([{"name": "l/.wh.005"}]))
+    lay = Layout(work + "/many")
+    lay.image(layers)
+    env = dict(os.environ, CGPROF_CACHE_DIR=work + "/many-cache")
+    r = run([CGPROF, "image", "prepare", lay.path], env=env, check=False)
+    out = r.stdout.split()
+    check(r.returncode == 0 and len(out) == 1 and out[0].endswith("/rootfs")
+          and out[0].startswith(work + "/many-cache/images/")
+          and not os.listdir(work + "/many-cache/layers"),
+          "130 layers: stored as one flat tree", r.stdout + r.stderr)
+    r = run([CGPROF, "run", "-q", "--no-cgroup", lay.path, "/bin/ls", "/l"], env=env, check=False)
+    names = r.stdout.split()
+    check(r.returncode == 0 and len(names) == 127 and "005" not in names,
+          "130 layers: a run sees the flat tree", r.stdout[-200:] + r.stderr)
+    ls = json.loads(run([CGPROF, "image", "ls", "--json"], env=env).stdout)
+    check(len(ls) == 1 and ls[0]["layers"] == 0 and ls[0]["bytes"] == ls[0]["unique_bytes"] > 0,
+          "130 layers: ls shows a flat entry", json.dumps(ls))
+
+
 def main():
     work = users_workdir("cgprof-layers-")
     try:
-        a, b = build(work + "/img")
+        a, b, chain_a = build(work + "/img")
         env = dict(os.environ, CGPROF_CACHE_DIR=work + "/cache")
         scenario("root", lambda *args: run([CGPROF] + list(args), env=env, check=False),
-                 work + "/cache", a, b)
+                 work + "/cache", a, b, chain_a)
         concurrent(work, a, b)
+        too_many_layers(work)
         for name in (SUBUID_USER, SINGLE_USER):
             u = User(work, name)
-            scenario(name, u.cgprof, u.store, a, b)
+            scenario(name, u.cgprof, u.store, a, b, chain_a)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     finish()
