@@ -1,8 +1,10 @@
 #include "layers.hpp"
 
+#include <dirent.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -75,6 +77,35 @@ void copy_root_attributes(const std::string& from, const std::string& to) {
   if (::utimensat(AT_FDCWD, to.c_str(), t, AT_SYMLINK_NOFOLLOW) != 0) throw_errno("utimensat", to);
 }
 
+// Root's layers carry the opaque marker in both namespaces: user.overlay.opaque, written by the
+// userxattr mount that built them and read by runs in a user namespace, and trusted.overlay.opaque,
+// read by a run as real root without userxattr, whose throwaway upper on tmpfs then keeps every
+// overlay feature even where tmpfs has no user xattrs (before Linux 6.6).
+void mirror_opaque(int dirfd, const std::string& path) {
+  char v[8];
+  ssize_t n = ::fgetxattr(dirfd, "user.overlay.opaque", v, sizeof v);
+  if (n > 0 && ::fsetxattr(dirfd, "trusted.overlay.opaque", v, static_cast<size_t>(n), 0) != 0)
+    throw_errno("setxattr trusted.overlay.opaque", path);
+  DIR* d = ::fdopendir(::dup(dirfd));
+  if (!d) throw_errno("opendir", path);
+  std::vector<std::string> dirs;
+  while (struct dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    struct stat st;
+    if (name == "." || name == "..") continue;
+    if (e->d_type == DT_DIR ||
+        (e->d_type == DT_UNKNOWN && ::fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+         S_ISDIR(st.st_mode)))
+      dirs.push_back(std::move(name));
+  }
+  ::closedir(d);
+  for (const auto& name : dirs) {
+    UniqueFd c(::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!c) throw_errno("open", path + "/" + name);
+    mirror_opaque(c.get(), path + "/" + name);
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> chain_ids(const std::vector<LayerInfo>& layers) {
@@ -114,6 +145,7 @@ void apply_layer_stacked(const Image& image, size_t index, const std::vector<std
   }
   if (::rmdir(mnt.c_str()) != 0) throw_errno("rmdir", mnt);
   remove_tree_at(AT_FDCWD, work);
+  if (!opts.rootless) mirror_opaque(open_at(AT_FDCWD, diff, O_RDONLY | O_DIRECTORY).get(), diff);
 }
 
 void with_merged_view(const std::vector<std::string>& layers, const std::string& mnt,

@@ -4,9 +4,10 @@
 // devices), replaced directories are opaque (user.overlay.opaque). It is made the way containerd's
 // overlay snapshotter makes it: the layer's tar is applied by apply_layer() onto an overlay mount
 // whose lowers are the layers below and whose upper is the new layer's directory, so the kernel
-// writes the whiteouts and copies up what a hardlink to a lower file needs. Every mount here and
-// at run time uses `userxattr` (user.overlay.* xattrs), which works as root, rootless and inside a
-// user namespace alike, so one format serves all of them.
+// writes the whiteouts and copies up what a hardlink to a lower file needs. The mounts here use
+// `userxattr` (user.overlay.* xattrs), which works as root, rootless and in a user namespace
+// alike; root's layers also get trusted.overlay.opaque, so a run as real root can mount without
+// userxattr (see rootfs_setup.cpp). A run in a user namespace mounts with userxattr.
 #pragma once
 
 #include <cstddef>

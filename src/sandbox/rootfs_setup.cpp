@@ -396,13 +396,16 @@ int setup_rootfs(LaunchPlan& plan, ChildMsg* msg, bool* used_overlay) {
   *used_overlay = false;
   const bool stacked = plan.layer_fds.size() > 1;
   if (stacked) {
-    // An image stored as layers: they are the overlay's lowers (user.overlay.* xattrs, as the
-    // store wrote them); without an upper the overlay is read-only (--read-only).
+    // An image stored as layers: they are the overlay's lowers; without an upper the overlay is
+    // read-only (--read-only). In a user namespace trusted.* xattrs are out of reach, so the
+    // store's user.overlay.* ones are used (userxattr); as real root the trusted.overlay.* ones the
+    // store also wrote, which keeps the tmpfs upper fully featured where tmpfs lacks user xattrs.
     char opts[4096];
     int n = format_overlay_lowerdir(opts, sizeof opts, plan.layer_fds.data(), plan.layer_fds.size());
     const bool writable = spec.rootfs_mode == RootfsMode::kOverlay;
-    if (n < 0 || snprintf(opts + n, sizeof opts - static_cast<size_t>(n), "%s,userxattr",
-                          writable ? ",upperdir=/tmp/u,workdir=/tmp/w" : "") >=
+    if (n < 0 || snprintf(opts + n, sizeof opts - static_cast<size_t>(n), "%s%s",
+                          writable ? ",upperdir=/tmp/u,workdir=/tmp/w" : "",
+                          plan.user_namespace ? ",userxattr" : "") >=
                      static_cast<int>(sizeof opts) - n)
       return fail("stack the image layers", "(too many for one overlay mount)", E2BIG);
     if (::mount("overlay", "/tmp/r", "overlay", MS_NODEV | (writable ? 0 : MS_RDONLY), opts) < 0)

@@ -22,10 +22,11 @@ CGPROF = os.path.abspath(sys.argv[1])
 
 # Runs in image A: what must be seen, one line each.
 PROBE = ("test -e /data/gone && echo gone-visible || echo gone-absent; cat /data/keep; echo; "
-         "ls /opq | tr '\\n' ' '; echo; ls /xattr | tr '\\n' ' '; echo; "
+         "ls /opq | tr '\\n' ' '; echo; ls /redo | tr '\\n' ' '; echo; "
+         "ls /xattr | tr '\\n' ' '; echo; "
          "cat /hl; echo; [ $(stat -c %i /hl) = $(stat -c %i /big) ] && echo same-inode; "
          "echo changed > /data/keep && rm /big && echo wrote")
-WANT = ["gone-absent", "k", "new", "lower1 upper1", "big", "same-inode", "wrote"]
+WANT = ["gone-absent", "k", "new", "new", "lower1 upper1", "big", "same-inode", "wrote"]
 
 
 def build(path):
@@ -37,10 +38,13 @@ def build(path):
              {"name": "data/keep", "data": b"k"}, {"name": "big", "data": b"big"},
              {"name": "opq/", "type": "d"}, {"name": "opq/old", "data": b"o"},
              {"name": "opq/sub/", "type": "d"}, {"name": "opq/sub/old2", "data": b"o"},
+             {"name": "redo/", "type": "d"}, {"name": "redo/old", "data": b"o"},
              {"name": "xattr/", "type": "d"}, {"name": "xattr/lower1", "data": b"l"}]
-    # Upper layer of A: a whiteout, an opaque directory, a hardlink to a lower file, and overlay
-    # xattrs that would make /xattr opaque if they reached the disk.
-    a_top = [{"name": "data/.wh.gone"},
+    # Upper layer of A: a whiteout, an opaque directory, a directory deleted and made again (an
+    # opaque directory in the stored layer), a hardlink to a lower file, and overlay xattrs that
+    # would make /xattr opaque if they reached the disk.
+    a_top = [{"name": "data/.wh.gone"}, {"name": ".wh.redo"},
+             {"name": "redo/", "type": "d"}, {"name": "redo/new", "data": b"n"},
              {"name": "opq/", "type": "d"}, {"name": "opq/.wh..wh..opq"}, {"name": "opq/new", "data": b"n"},
              {"name": "hl", "type": "h", "linkname": "big"},
              {"name": "xattr/", "type": "d", "pax": {"SCHILY.xattr.user.overlay.opaque": "y",
@@ -82,6 +86,10 @@ def scenario(what, cg, store, a, b, chain_a):
     check(r.returncode == 0 and [g.strip() for g in got[:len(WANT)]] == WANT,
           what + ": whiteout, opaque dir, hardlink to a lower file, image overlay xattrs ignored",
           r.stdout + r.stderr)
+    if what == "root":  # in a user namespace root's run reads the layers' user.overlay.* xattrs
+        r = cg("run", "-q", "--no-cgroup", "--userns", "private", a, "/bin/sh", "-c", PROBE)
+        check(r.returncode == 0 and [g.strip() for g in r.stdout.split("\n")[:len(WANT)]] == WANT,
+              what + ": the same in a user namespace (--userns private)", r.stdout + r.stderr)
     r = cg("run", "-q", "--no-cgroup", b, "/bin/sh", "-c", "cat /data/gone /only-b; ls /hl 2>&1; true")
     check(r.returncode == 0 and r.stdout.startswith("gb") and "No such file" in r.stdout,
           what + ": image B sees the base unchanged and none of A's layer", r.stdout + r.stderr)
