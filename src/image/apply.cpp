@@ -288,7 +288,7 @@ class Applier {
     }
     auto job = std::make_shared<FileJob>(FileJob{path, dir, name, size, std::move(meta), {}});
     job->content.read(a, size, static_cast<size_t>(kMaxQueuedFile));
-    pool_.submit(dir->key(name), job->content.bytes.size() + path.size(), [this, job] {
+    pool_.submit(dir->key(name), dir->id, job->content.bytes.size() + path.size(), [this, job] {
       try {
         write_job(*job);
       } catch (Error& err) {

@@ -1,10 +1,15 @@
 #include "write_pool.hpp"
 
+#include <algorithm>
 #include <system_error>
 
 #include "cgprof/error.hpp"
 
 namespace cgprof::image {
+
+WritePool::WritePool(Limits limits) : limits_(limits) {
+  workers_.reserve(std::max(limits_.threads, 1u));  // so that push_back cannot throw
+}
 
 WritePool::~WritePool() {
   {
@@ -12,24 +17,27 @@ WritePool::~WritePool() {
     stop_ = true;
     drop_queued();
   }
-  work_.notify_all();
-  for (auto& t : threads_) t.join();
+  for (auto& w : workers_) w->work.notify_all();
+  for (auto& w : workers_) w->thread.join();
 }
 
-void WritePool::submit(const std::string& key, size_t bytes, Job job) {
+void WritePool::submit(const std::string& key, const std::string& group, size_t bytes, Job job) {
   std::unique_lock<std::mutex> lock(mu_);
   wait_until(lock, [&] {
     bool fits = jobs_ == 0 || (jobs_ < limits_.max_jobs && bytes_ + bytes <= limits_.max_bytes);
     return fits && !keys_.count(key);
   });
-  queue_.push_back({key, bytes, std::move(job)});
+  Worker& w = worker_for(group);
+  w.queue.push_back({key, group, bytes, std::move(job)});
+  ++w.pending;
+  Group& g = groups_.try_emplace(group, Group{&w, 0}).first->second;
+  ++g.pending;
   keys_.insert(key);
   ++jobs_;
   bytes_ += bytes;
   if (bytes_ > peak_bytes_) peak_bytes_ = bytes_;
-  start_thread_if_needed();
   lock.unlock();
-  work_.notify_one();
+  w.work.notify_one();
 }
 
 void WritePool::wait(const std::string& key) {
@@ -56,35 +64,48 @@ void WritePool::wait_until(std::unique_lock<std::mutex>& lock, const std::functi
   std::rethrow_exception(error_);
 }
 
-void WritePool::start_thread_if_needed() {
-  if (queue_.size() <= idle_ || threads_.size() >= limits_.threads) return;
+WritePool::Worker& WritePool::worker_for(const std::string& group) {
+  auto it = groups_.find(group);
+  if (it != groups_.end()) return *it->second.worker;
+  Worker* least = nullptr;
+  for (auto& w : workers_)
+    if (!least || w->pending < least->pending) least = w.get();
+  if (least && (least->pending == 0 || workers_.size() >= limits_.threads)) return *least;
+  auto w = std::make_unique<Worker>();
   try {
-    threads_.emplace_back([this] { run(); });
+    w->thread = std::thread([this, p = w.get()] { run(*p); });
   } catch (const std::system_error& e) {
-    // The threads already running will get to the job; with none, nothing would.
-    if (threads_.empty())
-      throw Error(std::string("cannot start a file writer thread: ") + e.what());
+    // The threads already running will do; with none, nothing would.
+    if (!least) throw Error(std::string("cannot start a file writer thread: ") + e.what());
+    return *least;
   }
+  workers_.push_back(std::move(w));
+  return *workers_.back();
+}
+
+void WritePool::finished(const Queued& q, Worker& w) {
+  keys_.erase(q.key);
+  bytes_ -= q.bytes;
+  --jobs_;
+  --w.pending;
+  auto g = groups_.find(q.group);
+  if (--g->second.pending == 0) groups_.erase(g);
 }
 
 void WritePool::drop_queued() {
-  for (auto& q : queue_) {
-    keys_.erase(q.key);
-    bytes_ -= q.bytes;
-    --jobs_;
+  for (auto& w : workers_) {
+    for (const Queued& q : w->queue) finished(q, *w);
+    w->queue.clear();
   }
-  queue_.clear();
 }
 
-void WritePool::run() {
+void WritePool::run(Worker& w) {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
-    ++idle_;
-    work_.wait(lock, [&] { return stop_ || !queue_.empty(); });
-    --idle_;
-    if (queue_.empty()) return;  // stopping
-    Queued q = std::move(queue_.front());
-    queue_.pop_front();
+    w.work.wait(lock, [&] { return stop_ || !w.queue.empty(); });
+    if (w.queue.empty()) return;  // stopping
+    Queued q = std::move(w.queue.front());
+    w.queue.pop_front();
     lock.unlock();
     std::exception_ptr failed;
     try {
@@ -94,9 +115,7 @@ void WritePool::run() {
     }
     q.job = nullptr;  // frees the content and closes the parent fd before the job counts as done
     lock.lock();
-    keys_.erase(q.key);
-    bytes_ -= q.bytes;
-    --jobs_;
+    finished(q, w);
     if (failed && !error_) {
       error_ = failed;
       drop_queued();

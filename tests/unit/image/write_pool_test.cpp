@@ -28,8 +28,8 @@ TEST(WritePool, JobsWithOneKeyRunInSubmitOrder) {
   {
     WritePool pool;
     for (int i = 0; i < 500; ++i) {
-      pool.submit("k", 1, [&order, i] { order.push_back(i); });
-      pool.submit("other" + std::to_string(i), 1, [] {});
+      pool.submit("k", "g", 1, [&order, i] { order.push_back(i); });
+      pool.submit("other" + std::to_string(i), "g" + std::to_string(i % 7), 1, [] {});
     }
     pool.drain();
   }
@@ -37,12 +37,36 @@ TEST(WritePool, JobsWithOneKeyRunInSubmitOrder) {
   for (int i = 0; i < 500; ++i) ASSERT_EQ(order[i], i);
 }
 
+TEST(WritePool, JobsOfOneGroupRunOneAtATimeInOrder) {
+  // A group is a directory: creations in one directory from several threads would only queue on
+  // its lock.
+  std::vector<int> order;
+  std::atomic<int> running{0}, most{0};
+  {
+    WritePool pool;
+    for (int i = 0; i < 300; ++i) {
+      pool.submit("d/" + std::to_string(i), "d", 1, [&, i] {
+        int now = ++running;
+        if (now > most) most = now;
+        order.push_back(i);
+        std::this_thread::yield();
+        --running;
+      });
+      pool.submit("e/" + std::to_string(i), "e" + std::to_string(i % 3), 1, [] {});
+    }
+    pool.drain();
+  }
+  EXPECT_EQ(most.load(), 1);
+  ASSERT_EQ(order.size(), 300u);
+  for (int i = 0; i < 300; ++i) ASSERT_EQ(order[i], i);
+}
+
 TEST(WritePool, WaitReturnsOnceTheKeysJobIsDone) {
   WritePool pool;
   std::promise<void> release;
   std::shared_future<void> released = release.get_future().share();
   std::atomic<bool> done{false};
-  pool.submit("slow", 1, [released, &done] {
+  pool.submit("slow", "g", 1, [released, &done] {
     released.wait();
     done = true;
   });
@@ -55,14 +79,14 @@ TEST(WritePool, WaitReturnsOnceTheKeysJobIsDone) {
 
 TEST(WritePool, BytesInFlightStayWithinTheLimit) {
   WritePool pool({4, 100, 1000});
-  // The first three jobs of 30 bytes return only once all three run at once: the limit (100)
-  // lets them (a pool that let fewer run would hang here); a fourth would pass it.
+  // The first three jobs (three groups) of 30 bytes return only once all three run at once: the
+  // limit (100) lets them (a pool that let fewer run would hang here); a fourth would pass it.
   std::latch three(3);
   for (int i = 0; i < 3; ++i)
-    pool.submit(std::to_string(i), 30, [&three] { three.arrive_and_wait(); });
+    pool.submit(std::to_string(i), std::to_string(i), 30, [&three] { three.arrive_and_wait(); });
   std::atomic<size_t> running{0}, most{0};
   for (int i = 3; i < 400; ++i) {
-    pool.submit(std::to_string(i), 30, [&] {
+    pool.submit(std::to_string(i), std::to_string(i % 5), 30, [&] {
       size_t now = running += 30;
       size_t m = most;
       while (now > m && !most.compare_exchange_weak(m, now)) {
@@ -78,16 +102,16 @@ TEST(WritePool, BytesInFlightStayWithinTheLimit) {
 
 TEST(WritePool, JobsInFlightStayWithinTheLimit) {
   WritePool pool({4, 1 << 20, 2});
-  for (int i = 0; i < 100; ++i) pool.submit(std::to_string(i), 10, [] {});
+  for (int i = 0; i < 100; ++i) pool.submit(std::to_string(i), std::to_string(i), 10, [] {});
   pool.drain();
   EXPECT_LE(pool.peak_bytes(), 20u);
 }
 
 TEST(WritePool, AJobLargerThanTheLimitRunsAlone) {
   WritePool pool({4, 100, 1000});
-  pool.submit("a", 10, [] {});
-  pool.submit("big", 500, [] {});
-  pool.submit("b", 10, [] {});
+  pool.submit("a", "a", 10, [] {});
+  pool.submit("big", "big", 500, [] {});
+  pool.submit("b", "b", 10, [] {});
   pool.drain();
   EXPECT_EQ(pool.peak_bytes(), 500u);
 }
@@ -97,11 +121,12 @@ TEST(WritePool, AFailedJobFailsEveryLaterCallAndDropsTheQueue) {
   std::promise<void> release;
   std::shared_future<void> released = release.get_future().share();
   std::atomic<int> ran_after{0};
-  pool.submit("first", 1, [released] {
+  pool.submit("first", "g", 1, [released] {
     released.wait();
     throw Error("entry first: disk on fire");
   });
-  for (int i = 0; i < 10; ++i) pool.submit(std::to_string(i), 1, [&] { ++ran_after; });
+  for (int i = 0; i < 10; ++i)
+    pool.submit(std::to_string(i), std::to_string(i), 1, [&] { ++ran_after; });
   release.set_value();
   try {
     pool.drain();
@@ -110,7 +135,7 @@ TEST(WritePool, AFailedJobFailsEveryLaterCallAndDropsTheQueue) {
     EXPECT_STREQ(e.what(), "entry first: disk on fire");
   }
   EXPECT_EQ(ran_after.load(), 0);
-  EXPECT_THROW(pool.submit("later", 1, [] {}), Error);
+  EXPECT_THROW(pool.submit("later", "g", 1, [] {}), Error);
   EXPECT_THROW(pool.wait("later"), Error);
 }
 
@@ -120,8 +145,9 @@ TEST(WritePool, DestructionDropsTheQueueAndJoinsTheThreads) {
     WritePool pool({2, 1 << 20, 1000});
     std::promise<void> release;
     std::shared_future<void> released = release.get_future().share();
-    for (int i = 0; i < 2; ++i) pool.submit(std::to_string(i), 1, [released] { released.wait(); });
-    for (int i = 0; i < 50; ++i) pool.submit("q" + std::to_string(i), 1, [] {});
+    for (int i = 0; i < 2; ++i)
+      pool.submit(std::to_string(i), std::to_string(i), 1, [released] { released.wait(); });
+    for (int i = 0; i < 50; ++i) pool.submit("q" + std::to_string(i), "q", 1, [] {});
     EXPECT_EQ(threads(), before + 2);
     release.set_value();
   }  // as when the reader fails
