@@ -44,7 +44,8 @@ class OverlayMount {
     unsigned long flags = kMountFlags | (upper.empty() ? MS_RDONLY : 0);
     if (::mount("overlay", mnt.c_str(), "overlay", flags, o.c_str()) != 0) {
       int err = errno;
-      throw Error("overlayfs: mount on " + mnt + ": " + std::strerror(err), kExitNoOverlay, err);
+      throw Error("overlayfs cannot be mounted here (" + mnt + ": " + std::strerror(err) + ")",
+                  kExitNoOverlay, err);
     }
   }
   ~OverlayMount() {
@@ -146,6 +147,21 @@ void apply_layer_stacked(const Image& image, size_t index, const std::vector<std
   if (::rmdir(mnt.c_str()) != 0) throw_errno("rmdir", mnt);
   remove_tree_at(AT_FDCWD, work);
   if (!opts.rootless) mirror_opaque(open_at(AT_FDCWD, diff, O_RDONLY | O_DIRECTORY).get(), diff);
+}
+
+void probe_overlay(const std::string& parent) {
+  std::string dir = parent + "/probe.XXXXXX";
+  if (!::mkdtemp(dir.data())) throw_errno("mkdtemp", dir);
+  try {
+    for (const char* d : {"/lower", "/upper", "/work", "/mnt"}) make_dir(dir + d);
+    OverlayMount(std::vector<std::string>{dir + "/lower"}, dir + "/upper", dir + "/work",
+                 dir + "/mnt")
+        .unmount();
+  } catch (...) {
+    remove_tree_at(AT_FDCWD, dir);
+    throw;
+  }
+  remove_tree_at(AT_FDCWD, dir);
 }
 
 void with_merged_view(const std::vector<std::string>& layers, const std::string& mnt,

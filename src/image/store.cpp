@@ -273,6 +273,7 @@ void ImageStore::unpack_stacked(const Image& img, const std::string& key,
   auto remove = [](const std::string& path) { remove_tree_at(AT_FDCWD, path); };
   run_in_child(plan ? &*plan : nullptr, [&] {
     enter_private_mount_ns();
+    if (layer_keys.size() > 1) probe_overlay(dir_ + "/tmp");
     ApplyNotices notices;
     std::vector<UniqueFd> held;      // each layer shared until the image is published
     std::vector<std::string> below;  // the layers done so far, top first

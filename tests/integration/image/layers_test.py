@@ -156,6 +156,30 @@ def too_many_layers(work):
           "130 layers: ls shows a flat entry", json.dumps(ls))
 
 
+def overlay_unavailable(work, a):
+    """A store where overlayfs cannot stack layers (its filesystem is itself an overlay, which
+    overlayfs refuses as an upper): the image is stored flat, with a notice, and runs."""
+    d = work + "/ovl"
+    for sub in ("lower", "upper", "work", "mnt"):
+        os.makedirs(d + "/" + sub)
+    run(["mount", "-t", "overlay", "overlay", "-o",
+         "lowerdir=%s/lower,upperdir=%s/upper,workdir=%s/work" % (d, d, d), d + "/mnt"])
+    try:
+        env = dict(os.environ, CGPROF_CACHE_DIR=d + "/mnt/cache")
+        r = run([CGPROF, "image", "prepare", a], env=env, check=False)
+        out = r.stdout.split()
+        check(r.returncode == 0 and len(out) == 1 and out[0].endswith("/rootfs")
+              and "as one flat tree" in r.stderr and not os.listdir(d + "/mnt/cache/layers")
+              and not os.listdir(d + "/mnt/cache/tmp"),
+              "overlayfs unavailable to the store: stored flat, with a notice, before any work",
+              r.stdout + r.stderr + str(os.listdir(d + "/mnt/cache/layers")))
+        r = run([CGPROF, "run", "-q", "--no-cgroup", a, "/bin/sh", "-c", PROBE], env=env, check=False)
+        check(r.returncode == 0 and [g.strip() for g in r.stdout.split("\n")[:len(WANT)]] == WANT,
+              "overlayfs unavailable to the store: a run sees the same tree", r.stdout + r.stderr)
+    finally:
+        run(["umount", d + "/mnt"], check=False)
+
+
 def main():
     work = users_workdir("cgprof-layers-")
     try:
@@ -165,6 +189,7 @@ def main():
                  work + "/cache", a, b, chain_a)
         concurrent(work, a, b)
         too_many_layers(work)
+        overlay_unavailable(work, a)
         for name in (SUBUID_USER, SINGLE_USER):
             u = User(work, name)
             scenario(name, u.cgprof, u.store, a, b, chain_a)
