@@ -153,10 +153,19 @@ void probe_overlay(const std::string& parent) {
   std::string dir = parent + "/probe.XXXXXX";
   if (!::mkdtemp(dir.data())) throw_errno("mkdtemp", dir);
   try {
-    for (const char* d : {"/lower", "/upper", "/work", "/mnt"}) make_dir(dir + d);
-    OverlayMount(std::vector<std::string>{dir + "/lower"}, dir + "/upper", dir + "/work",
-                 dir + "/mnt")
-        .unmount();
+    for (const char* d : {"/lower", "/lower/d", "/upper", "/work", "/mnt"}) make_dir(dir + d);
+    OverlayMount m(std::vector<std::string>{dir + "/lower"}, dir + "/upper", dir + "/work",
+                   dir + "/mnt");
+    // A directory deleted and made again is what needs the upper's xattrs (it becomes opaque):
+    // without user xattrs there (tmpfs before Linux 6.6) overlayfs mounts but fails this (EIO).
+    const std::string d = dir + "/mnt/d";
+    if (::rmdir(d.c_str()) != 0 || ::mkdir(d.c_str(), 0700) != 0) {
+      int err = errno;
+      throw Error("overlayfs cannot record a replaced directory here (" + d + ": " +
+                      std::strerror(err) + ")",
+                  kExitNoOverlay, err);
+    }
+    m.unmount();
   } catch (...) {
     remove_tree_at(AT_FDCWD, dir);
     throw;

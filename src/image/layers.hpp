@@ -44,8 +44,9 @@ void enter_private_mount_ns();
 void apply_layer_stacked(const Image& image, size_t index, const std::vector<std::string>& lowers,
                          const std::string& dir, const UnpackOptions& opts, ApplyNotices& notices);
 
-// Mounts and unmounts a small overlay in a scratch directory below `parent` (on the store's
-// filesystem), throwing Error(kExitNoOverlay) when overlayfs cannot stack layers there: checked
+// Mounts a small overlay in a scratch directory below `parent` (on the store's filesystem) and
+// replaces a lower directory in it, throwing Error(kExitNoOverlay) when overlayfs cannot stack
+// layers there (no overlayfs, an upper it refuses, no user xattrs on the upper): checked
 // before any layer is built, so a store where it cannot does no work twice. Runs in a private
 // mount namespace.
 void probe_overlay(const std::string& parent);
