@@ -6,8 +6,8 @@
 //                                   user.overlay.opaque); see layers.hpp for how it is made
 //   images/<key>/meta.json          an image: its source, digests and layer_keys (bottom first)
 //   images/<key>/userdb/etc/        passwd and group of its merged view (for --user)
-//   images/<key>/rootfs             instead of layers: one flat tree (overlayfs unavailable when
-//                                   it was unpacked, or more than kMaxStackedLayers layers)
+//   images/<key>/rootfs             instead of layers: one flat tree (probe_overlay() failed
+//                                   when it was unpacked, or more than kMaxStackedLayers layers)
 //   tmp/<key>.<random>/, tmp/layer-<lkey>.<random>/    unpacks in progress (renamed into place)
 //   locks/<key>.lock, locks/layer-<lkey>.lock          flock: exclusive while unpacking or
 //                                   pruning, shared while in use
