@@ -28,7 +28,9 @@ struct ApplyNotices {
 
 // Reads every entry of `a` (already opened, tar format) and applies it below rootfd: whiteouts and
 // opaque directories hide only what lower layers put there; directory modes and mtimes are set
-// once the layer is complete. Throws Error naming the entry.
+// once the layer is complete. Throws Error naming the entry. Regular files are created by up to
+// 4 writer threads (write_pool.hpp) that the call starts and joins before it returns or throws:
+// they act with the calling thread's credentials and namespaces as of the call.
 void apply_layer(struct archive* a, int rootfd, const ApplyOptions& opts, ApplyNotices& notices);
 
 // Convenience for tests and the fuzzer: applies an in-memory uncompressed tar.
