@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -44,6 +45,22 @@ std::string read_file_at(int dirfd, const std::string& path);
 inline std::string read_file(const std::string& path) { return read_file_at(AT_FDCWD, path); }
 // The same, "" when the file is missing or unreadable (optional host files: /etc/subuid, ...).
 std::string read_file_or_empty(const std::string& path);
+
+// Size caps for files a user or an image names (docs/SECURITY.md, "Bounded inputs").
+inline constexpr std::size_t kMaxConfigFileBytes = 4u << 20;    // profiles, env, seccomp, experiments
+inline constexpr std::size_t kMaxImageJsonBytes = 4u << 20;     // index.json, manifests, configs
+inline constexpr std::size_t kMaxUserDbFileBytes = 16u << 20;   // an image's etc/passwd, etc/group
+inline constexpr std::size_t kMaxResultJsonBytes = 64u << 20;   // run.json and friends
+
+// Reads a file that a user or an image names: opened without blocking (O_NONBLOCK, so a FIFO
+// cannot hang us) and without following a final symlink when nofollow is set; refused unless it
+// is a regular file, and refused when larger than max_bytes. Errors name the path and the fix.
+// dirfd may be AT_FDCWD.
+std::string read_regular_file_at(int dirfd, const std::string& path, std::size_t max_bytes,
+                                 bool nofollow = false);
+inline std::string read_regular_file(const std::string& path, std::size_t max_bytes) {
+  return read_regular_file_at(AT_FDCWD, path, max_bytes);
+}
 
 // Writes all of data to an existing file (O_WRONLY, no O_CREAT/O_TRUNC: suits cgroupfs/procfs).
 void write_file_at(int dirfd, const std::string& path, std::string_view data);

@@ -1,6 +1,10 @@
 #include "cgprof/sys.hpp"
 
+#include <sys/stat.h>
+
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 
 #include "cgprof/error.hpp"
 
@@ -36,6 +40,69 @@ std::string read_file_at(int dirfd, const std::string& path) {
   } catch (Error& e) {
     throw Error::from_errno("read", path, e.sys_errno());
   }
+}
+
+namespace {
+
+const char* file_kind(mode_t m) {
+  if (S_ISDIR(m)) return "a directory";
+  if (S_ISFIFO(m)) return "a FIFO";
+  if (S_ISCHR(m)) return "a character device";
+  if (S_ISBLK(m)) return "a block device";
+  if (S_ISSOCK(m)) return "a socket";
+  if (S_ISLNK(m)) return "a symbolic link";
+  return "not a regular file";
+}
+
+std::string size_text(std::size_t n) {
+  if (n % (1u << 20) == 0) return std::to_string(n >> 20) + " MiB";
+  return std::to_string(n) + " bytes";
+}
+
+}  // namespace
+
+std::string read_regular_file_at(int dirfd, const std::string& path, std::size_t max_bytes,
+                                 bool nofollow) {
+  int flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0);
+  int fd = ::openat(dirfd, path.c_str(), flags);
+  if (fd < 0) {
+    int err = errno;
+    if (err == ELOOP && nofollow)
+      throw Error(path + ": is a symbolic link (give a regular file)", kExitCgprofFailed, err);
+    throw Error::from_errno("open", path, err);
+  }
+  UniqueFd owned(fd);
+  struct stat st {};
+  if (::fstat(fd, &st) < 0) throw_errno("stat", path);
+  if (!S_ISREG(st.st_mode))
+    throw Error(path + ": is " + file_kind(st.st_mode) + ", not a regular file (give a regular file)",
+                kExitCgprofFailed, EINVAL);
+  if (static_cast<std::uint64_t>(st.st_size) > max_bytes)
+    throw Error(path + ": " + std::to_string(st.st_size) + " bytes, over the " +
+                    size_text(max_bytes) + " limit for this kind of file",
+                kExitCgprofFailed, EFBIG);
+  std::string out;
+  out.resize(max_bytes < static_cast<std::size_t>(st.st_size) + 1 ? max_bytes + 1
+                                                                    : static_cast<std::size_t>(st.st_size) + 1);
+  std::size_t got = 0;
+  for (;;) {
+    if (got == out.size()) {
+      if (out.size() > max_bytes) break;
+      out.resize(std::min(max_bytes + 1, out.size() * 2));
+    }
+    ssize_t n = ::read(fd, out.data() + got, out.size() - got);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_errno("read", path);
+    }
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  if (got > max_bytes)  // grew while we read it
+    throw Error(path + ": over the " + size_text(max_bytes) + " limit for this kind of file",
+                kExitCgprofFailed, EFBIG);
+  out.resize(got);
+  return out;
 }
 
 std::string read_file_or_empty(const std::string& path) {
