@@ -145,12 +145,62 @@ std::vector<std::string> controllers_for(const Limits& limits);
 LimitsWritten write_limits(int leaf_fd, int parent_fd, const Limits& limits,
                            const std::string& rootfs, int sys_dirfd);
 
+// ---- run cgroup owners and stale run cgroups (run_owner.cpp; backend-neutral) ----
+//
+// SIGKILL of cgprof runs no destructor, so its run cgroup stays. Each run cgroup's name therefore
+// says which process owns it, and the next run that uses the same parent removes those whose
+// owner is provably gone. A pid alone is not enough (pids are reused), so the name also holds the
+// owner's start time and PID namespace.
+
+struct RunOwner {
+  pid_t pid = 0;
+  uint64_t start_time = 0;  // /proc/PID/stat field 22: clock ticks after boot
+  uint64_t pid_ns = 0;      // inode number of the PID namespace that `pid` belongs to
+};
+
+// "pid<PID>-start<START>-ns<PIDNS>-<8 hex digits of nonce>"; the nonce tells apart the cgroups
+// of one process.
+std::string run_cgroup_name(const RunOwner& owner, uint32_t nonce);
+// The owner a name written by run_cgroup_name() says; nullopt for any other name (only the
+// canonical spelling is accepted, so a cgroup someone else named is never taken for ours).
+std::optional<RunOwner> parse_run_cgroup_name(std::string_view name);
+// Field 22 (starttime) of /proc/PID/stat text; nullopt if malformed.
+std::optional<uint64_t> parse_proc_stat_start_time(std::string_view stat);
+// This process, from self/stat and self/ns/pid under proc_dirfd. Throws Error.
+RunOwner current_run_owner(int proc_dirfd);
+
+// What proc_dirfd/PID/stat says about a pid now.
+struct ProcessProbe {
+  enum class State {
+    absent,   // no process has this pid (the kernel says ESRCH)
+    present,  // a process has it, started at start_time
+    unknown,  // hidden or unreadable: cannot tell
+  };
+  State state = State::unknown;
+  uint64_t start_time = 0;
+};
+ProcessProbe probe_process(int proc_dirfd, pid_t pid);
+
+enum class OwnerState { alive, gone, unknown };
+// The staleness rule (pure): the owner is gone when no process has its pid, or when the process
+// that has it started at another time (pid reuse). Another PID namespace's pid, or a pid we
+// cannot read, is `unknown`, and an unknown owner's cgroup is kept.
+OwnerState run_owner_state(const RunOwner& owner, uint64_t our_pid_ns, const ProcessProbe& now);
+
+struct StaleRunCgroup {
+  std::string name;  // directory name below the parent
+  RunOwner owner;
+};
+// One readdir of parent_fd (a directory fd of the "cgprof" parent cgroup): the run cgroups whose
+// owner is gone. Other names are ignored. Throws Error if the directory cannot be read.
+std::vector<StaleRunCgroup> find_stale_run_cgroups(int parent_fd, int proc_dirfd,
+                                                   uint64_t our_pid_ns);
+
 // ---- lifecycle (run_cgroup.cpp) ----
 
 struct RunCgroupOptions {
   Limits limits;
   std::string rootfs = "/";  // its block device gets the "rootfs" io limits
-  std::string run_id;        // "" = generated
   std::vector<std::string> extra_controllers = {"cpu", "memory", "io", "pids"};  // statistics
   // Roots, for tests; the defaults are the real ones.
   std::string proc = "/proc";
@@ -158,7 +208,11 @@ struct RunCgroupOptions {
 };
 
 // The run's cgroup: created and limited by create(), killed and removed by destroy() or the
-// destructor, whichever comes first, on every exit path.
+// destructor, whichever comes first, on every exit path. Its name is run_cgroup_name() of this
+// process; before creating it, create() removes the stale run cgroups of the same parent (left by
+// a cgprof killed with SIGKILL: their processes are killed first with cgroup.kill) and says so on
+// stderr in one line ("cgprof: removed 1 stale run cgroup left by a killed cgprof (pid N)"), or
+// prints a notice naming one it could not remove and goes on.
 class RunCgroup {
  public:
   static RunCgroup create(const RunCgroupOptions& opts);
