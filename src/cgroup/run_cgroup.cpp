@@ -214,8 +214,6 @@ RunCgroup RunCgroup::create(const RunCgroupOptions& opts) {
   std::vector<CgroupNode> nodes = read_cgroup_path(cg.mount_.get(), h.self, uid);
   PlacementRequest req;
   req.uid = uid;
-  const RunOwner self = current_run_owner(proc.get());
-  req.run_id = new_run_cgroup_name(self);
   req.required = controllers_for(opts.limits);
   req.wanted = opts.extra_controllers;
   if (opts.limits.cores) req.wanted.push_back("cpuset");
@@ -230,6 +228,9 @@ RunCgroup RunCgroup::create(const RunCgroupOptions& opts) {
   }
 
   const std::string parent = join(plan.base, "cgprof");
+  // Read after planning, so that "no usable cgroup" is what a user without one hears first.
+  const RunOwner self = current_run_owner(proc.get());
+  plan.leaf = join(parent, new_run_cgroup_name(self));
   remove_stale_run_cgroups(cg.mount_.get(), parent, h.mount_point + "/" + parent, proc.get(), self);
   // A concurrent run may remove an empty "cgprof" between our mkdir and the leaf's: retry.
   for (int attempt = 0;; ++attempt) {
