@@ -58,6 +58,9 @@ inline constexpr std::size_t kMaxResultJsonBytes = 64u << 20;   // run.json and 
 // dirfd may be AT_FDCWD.
 std::string read_regular_file_at(int dirfd, const std::string& path, std::size_t max_bytes,
                                  bool nofollow = false);
+// The same checks and cap on a file the caller opened itself (O_NONBLOCK, e.g. with openat2
+// RESOLVE_IN_ROOT inside an image's rootfs); `path` names it in errors.
+std::string read_regular_fd(UniqueFd fd, const std::string& path, std::size_t max_bytes);
 inline std::string read_regular_file(const std::string& path, std::size_t max_bytes) {
   return read_regular_file_at(AT_FDCWD, path, max_bytes);
 }

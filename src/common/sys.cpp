@@ -71,7 +71,11 @@ std::string read_regular_file_at(int dirfd, const std::string& path, std::size_t
       throw Error(path + ": is a symbolic link (give a regular file)", kExitCgprofFailed, err);
     throw Error::from_errno("open", path, err);
   }
-  UniqueFd owned(fd);
+  return read_regular_fd(UniqueFd(fd), path, max_bytes);
+}
+
+std::string read_regular_fd(UniqueFd owned, const std::string& path, std::size_t max_bytes) {
+  const int fd = owned.get();
   struct stat st {};
   if (::fstat(fd, &st) < 0) throw_errno("stat", path);
   if (!S_ISREG(st.st_mode))

@@ -11,7 +11,8 @@ using nlohmann::json;
 
 namespace {
 
-constexpr uint64_t kMaxMetadata = 64ull << 20;
+// index.json, manifests and configs (as the registry API caps a manifest: 4 MiB).
+constexpr uint64_t kMaxMetadata = kMaxImageJsonBytes;
 const char* const kOciIndex = "application/vnd.oci.image.index.v1+json";
 const char* const kDockerList = "application/vnd.docker.distribution.manifest.list.v2+json";
 const char* const kOciManifest = "application/vnd.oci.image.manifest.v1+json";

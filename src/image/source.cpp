@@ -17,6 +17,9 @@ std::optional<std::string> ImageSource::read_small(const std::string& name,
                                                    uint64_t max_bytes) const {
   auto f = open(name);
   if (!f) return std::nullopt;
+  // A file of a layout directory (open() found it regular, opened without blocking): the one
+  // bounded reader. A member of an archive is a byte range of it, bounded here.
+  if (f->owned) return read_regular_fd(std::move(f->owned), path_ + "/" + name, max_bytes);
   if (f->size > max_bytes)
     throw Error(path_ + ": " + name + " is " + std::to_string(f->size) + " bytes, more than the " +
                 std::to_string(max_bytes) + " allowed for metadata");

@@ -44,18 +44,20 @@ std::optional<std::uint32_t> parse_id(std::string_view s) {
   return static_cast<std::uint32_t>(v);
 }
 
-// Reads a file beneath the rootfs without following any link out of it; missing -> "".
+// Reads a file beneath the rootfs without following any link out of it; missing -> "". Like every
+// file an image names, it must be a regular file of at most kMaxUserDbFileBytes: opened without
+// blocking, so a FIFO fails at once instead of hanging, and a link to a device (/dev/zero) is
+// refused instead of read until memory runs out.
 std::string read_in_root(int rootfs_fd, const char* path) {
   open_how how{};
-  how.flags = O_RDONLY | O_CLOEXEC;
+  how.flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
   int fd = static_cast<int>(::syscall(SYS_openat2, rootfs_fd, path, &how, sizeof how));
   if (fd < 0) {
     if (errno == ENOENT) return {};
     throw_errno("open rootfs", path);
   }
-  UniqueFd owned(fd);
-  return pread_all(owned.get());
+  return read_regular_fd(UniqueFd(fd), path, kMaxUserDbFileBytes);
 }
 
 }  // namespace
