@@ -60,7 +60,7 @@ struct ImageManifest {
   std::vector<LayerInfo> layers;
 };
 
-class ImageSource;     // private: an open layout or archive
+class ImageSource;    // private: an open layout or archive
 struct ApplyNotices;  // private: what applying layers skipped (apply.hpp)
 
 struct UnpackOptions {
@@ -73,7 +73,19 @@ struct UnpackOptions {
   bool in_userns = false;
   // Show "layer i/n: bytes/total" on stderr; the caller passes isatty(2).
   bool progress = false;
+  // The most bytes one layer may expand to: its uncompressed tar, and the sum of its files'
+  // apparent sizes (a sparse file counts at its full size). 0: default_layer_limit() of each
+  // layer's blob size. Set from --max-layer-size or $CGPROF_MAX_LAYER_SIZE.
+  uint64_t max_layer_bytes = 0;
 };
+
+// The default limit on a layer's expansion: kLayerLimitFloor + kLayerLimitRatio times its
+// compressed size. Real layers expand 2-5 times (text-heavy ones ~10); gzip can reach ~1000 and
+// zstd far more, so 100 leaves real images a wide margin while a 4 MiB gzip bomb that claims
+// 4 GiB stops at its first header (1.4 GiB allowed).
+inline constexpr uint64_t kLayerLimitFloor = uint64_t{1} << 30;
+inline constexpr uint64_t kLayerLimitRatio = 100;
+uint64_t default_layer_limit(uint64_t blob_size);
 
 // An opened image. Holds the layout/archive open so blobs are read from what was inspected.
 class Image {
@@ -100,8 +112,14 @@ class Image {
 };
 
 // Unpacks into DIR (which must not exist or be empty) through a temporary sibling directory
-// renamed into place at the end, so a failure leaves DIR as it was.
+// (DIR.cgprof-tmp-PID-XXXXXX, flock'ed while in use) renamed into place at the end, so a failure
+// leaves DIR as it was. DIR ends up mode 0700 (the image's root mode is not kept): the tree holds
+// the image's setuid files and device nodes. Temp dirs that killed unpacks left in DIR's parent
+// are removed first (remove_stale_unpack_dirs).
 void unpack_to_directory(const Image& image, const std::string& dir, const UnpackOptions& opts);
+// Removes the NAME.cgprof-tmp-PID-XXXXXX directories in `parent` (ours) whose owner is gone: no
+// process has PID, and their flock is free. A live unpack's, in any pid namespace, is kept.
+void remove_stale_unpack_dirs(const std::string& parent);
 
 // A prepared image in the store, read-only by convention. While this object lives the image's
 // entry holds a shared lock, so `cgprof image prune` leaves it, and the layers it uses, alone.
@@ -159,6 +177,12 @@ class ImageStore {
   void unpack_flat(const Image& img, const std::string& key, const UnpackOptions& opts);
   std::string dir_;
 };
+
+// Refuses (Error) a store directory that another user could tamper with: it must be ours and not
+// writable by others, and every directory above it (as given and as resolved) ours or root's and
+// not writable by group or others unless sticky (/tmp is fine). One readable by others is made
+// 0700. Called by ImageStore before it uses the directory.
+void check_store_dir(const std::string& dir);
 
 // Removes a directory tree below dirfd without following symlinks. Missing is fine.
 void remove_tree_at(int dirfd, const std::string& name);

@@ -11,26 +11,20 @@
 #include "cgprof/image.hpp"
 #include "cgprof/units.hpp"
 #include "commands.hpp"
+#include "image_run.hpp"
 
 namespace cgprof::cli {
 
 namespace {
 
 struct ImageArgs {
-  std::string image, dir, platform;
+  std::string image, dir, platform, max_layer_size;
   bool json = false;
 };
 
 std::optional<image::Platform> platform_of(const std::string& s) {
   if (s.empty()) return std::nullopt;
   return image::parse_platform(s);
-}
-
-image::UnpackOptions unpack_options() {
-  image::UnpackOptions o;
-  o.rootless = ::geteuid() != 0;
-  o.progress = ::isatty(2);
-  return o;
 }
 
 nlohmann::json config_json(const image::ImageConfig& c) {
@@ -103,10 +97,12 @@ void add_image_command(CLI::App& app, Outcome& /*out*/) {
   unp->add_option("--platform", args->platform,
                   "OS/ARCH[/VARIANT] to pick from an image index (default: host)");
   unp->add_option("IMAGE", args->image, image_help)->required();
+  add_max_layer_size_option(*unp, args->max_layer_size);
   unp->add_option("DIR", args->dir, "Target directory (must not exist, or be empty)")->required();
   unp->callback([args] {
+    image::UnpackOptions o = unpack_options(args->max_layer_size);
     image::Image i(image::parse_image_ref(args->image), platform_of(args->platform));
-    image::unpack_to_directory(i, args->dir, unpack_options());
+    image::unpack_to_directory(i, args->dir, o);
   });
 
   CLI::App* prep = img->add_subcommand(
@@ -115,11 +111,12 @@ void add_image_command(CLI::App& app, Outcome& /*out*/) {
       "directories top first, one a line");
   prep->add_option("--platform", args->platform,
                    "OS/ARCH[/VARIANT] to pick from an image index (default: host)");
+  add_max_layer_size_option(*prep, args->max_layer_size);
   prep->add_option("IMAGE", args->image, image_help)->required();
   prep->callback([args] {
+    image::UnpackOptions o = unpack_options(args->max_layer_size);
     image::ImageStore store;
-    auto p = store.prepare(image::parse_image_ref(args->image), platform_of(args->platform),
-                           unpack_options());
+    auto p = store.prepare(image::parse_image_ref(args->image), platform_of(args->platform), o);
     if (!p.cache_hit)
       std::fprintf(stderr, "cgprof: unpacked %s into the cache\n", args->image.c_str());
     if (p.layers.empty()) std::cout << p.rootfs << "\n";
@@ -156,9 +153,9 @@ void add_image_command(CLI::App& app, Outcome& /*out*/) {
                   c.in_use ? "yes" : "no", c.source.c_str());
   });
 
-  CLI::App* pr =
-      img->add_subcommand("prune", "Remove cached images that no run is using, then the layers "
-                                   "no remaining image uses");
+  CLI::App* pr = img->add_subcommand("prune",
+                                     "Remove cached images that no run is using, then the layers "
+                                     "no remaining image uses");
   pr->callback([] {
     image::ImageStore store;
     auto r = store.prune();

@@ -2,7 +2,10 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
+
 #include "cgprof/error.hpp"
+#include "cgprof/units.hpp"
 
 namespace cgprof::cli {
 
@@ -16,6 +19,35 @@ void add_image_run_options(CLI::App& cmd, ImageRunOptions& o) {
          "Replace the image's Entrypoint (and drop its Cmd); \"\" clears it")
       ->type_name("CMD")
       ->group(g);
+  add_max_layer_size_option(cmd, o.max_layer_size, g);
+}
+
+void add_max_layer_size_option(CLI::App& cmd, std::string& value, const char* group) {
+  auto* opt =
+      cmd.add_option("--max-layer-size", value,
+                     "The most bytes one image layer may expand to (default: 1 GiB + 100 x its "
+                     "compressed size; also $CGPROF_MAX_LAYER_SIZE)")
+          ->type_name("SIZE");
+  if (group) opt->group(group);
+}
+
+image::UnpackOptions unpack_options(const std::string& max_layer_size) {
+  image::UnpackOptions o;
+  o.rootless = ::geteuid() != 0;
+  o.progress = ::isatty(2);
+  std::string what = "--max-layer-size";
+  std::string text = max_layer_size;
+  if (text.empty()) {
+    const char* env = std::getenv("CGPROF_MAX_LAYER_SIZE");
+    if (!env || !*env) return o;
+    what = "CGPROF_MAX_LAYER_SIZE";
+    text = env;
+  }
+  std::optional<uint64_t> v = parse_size(text);
+  if (!v || *v == 0)
+    throw Error(what + " \"" + text + "\": expected a size greater than 0, like 32GiB");
+  o.max_layer_bytes = *v;
+  return o;
 }
 
 std::vector<std::string> image_argv(const image::ImageConfig& c,
@@ -39,9 +71,7 @@ void apply_image(const ImageRunOptions& o, const std::vector<std::string>& words
     throw Error("run: no image: cgprof run [OPTIONS] IMAGE [COMMAND [ARG...]] (or --rootfs DIR)");
   std::optional<image::Platform> platform;
   if (!o.platform.empty()) platform = image::parse_platform(o.platform);
-  image::UnpackOptions uo;
-  uo.rootless = ::geteuid() != 0;
-  uo.progress = ::isatty(2);
+  image::UnpackOptions uo = unpack_options(o.max_layer_size);
   image::ImageStore store;
   *o.prepared = store.prepare(image::parse_image_ref(words[0]), platform, uo);
   const image::ImageConfig& c = o.prepared->config;

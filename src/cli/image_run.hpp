@@ -17,12 +17,20 @@ namespace cgprof::cli {
 
 struct ImageRunOptions {
   std::string platform;
+  std::string max_layer_size;             // --max-layer-size, "" when not given
   std::optional<std::string> entrypoint;  // set (possibly "") when --entrypoint was given
   // Keeps the store entry's shared lock for the whole run (prune leaves it alone).
   std::shared_ptr<image::PreparedImage> prepared = std::make_shared<image::PreparedImage>();
 };
 
 void add_image_run_options(CLI::App& cmd, ImageRunOptions& o);
+
+// --max-layer-size SIZE, for `run` and `image unpack|prepare`.
+void add_max_layer_size_option(CLI::App& cmd, std::string& value, const char* group = nullptr);
+// What they unpack with: rootless when not root, progress on a terminal, and the layer size limit
+// from max_layer_size, else $CGPROF_MAX_LAYER_SIZE, else the default rule (0). Throws Error on a
+// malformed size.
+image::UnpackOptions unpack_options(const std::string& max_layer_size);
 
 // words = IMAGE [ARG...]. Sets spec.rootfs, argv, env, cwd, user.
 void apply_image(const ImageRunOptions& o, const std::vector<std::string>& words,

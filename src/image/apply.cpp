@@ -13,6 +13,7 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <unordered_map>
 
 #include "cgprof/error.hpp"
 #include "cgprof/image.hpp"
@@ -99,6 +100,7 @@ class Applier {
     const char* raw = archive_entry_pathname(e);
     if (!raw) throw Error("entry with an unreadable name");
     std::string path = clean_entry_path(raw);
+    pool_.check();  // a writer failed (ENOSPC, EIO, ...): stop here, read no further
     in_context(entry_clause(path), [&] { apply(a, e, path); });
   }
 
@@ -106,7 +108,11 @@ class Applier {
   // and a read-only mode would stop an unprivileged writer.
   void finish() {
     pool_.drain();
-    for (auto it = dirs_.rbegin(); it != dirs_.rend(); ++it) {
+    std::stable_sort(dirs_.begin(), dirs_.end(), [](const DirMeta& a, const DirMeta& b) {
+      return std::count(a.path.begin(), a.path.end(), '/') + !a.path.empty() >
+             std::count(b.path.begin(), b.path.end(), '/') + !b.path.empty();
+    });
+    for (auto it = dirs_.begin(); it != dirs_.end(); ++it) {
       const std::string& p = it->path;
       in_context(entry_clause(p), [&] {
         UniqueFd parent;
@@ -133,6 +139,17 @@ class Applier {
     mode_t mode;
     struct timespec times[2];
   };
+
+  // A directory's mode and times, set by finish(). A directory named again later in the layer
+  // takes the later entry's (the last entry wins, as tar, umoci and containerd do).
+  void record_dir(const std::string& path, const EntryMeta& meta) {
+    DirMeta d{path, meta.perm, {meta.times[0], meta.times[1]}};
+    auto [it, added] = dir_index_.try_emplace(path, dirs_.size());
+    if (added)
+      dirs_.push_back(std::move(d));
+    else
+      dirs_[it->second] = std::move(d);
+  }
 
   // The directory containing path, in entry order (see the class comment): a path that does not
   // resolve now may run through a file still queued, so it is resolved again, and missing
@@ -189,6 +206,13 @@ class Applier {
       }
       throw_errno("setxattr", name);
     }
+  }
+
+  // The layer's size limit, at each regular file's header (libarchive gives a sparse file's
+  // apparent size), so a bomb fails before a byte of it is written.
+  void count_file_bytes(int64_t size) {
+    file_bytes_ += static_cast<uint64_t>(std::max<int64_t>(size, 0));
+    if (opts_.max_file_bytes && file_bytes_ > opts_.max_file_bytes) throw Error(opts_.limit_error);
   }
 
   // Counts a notice; the writer threads count too.
@@ -276,6 +300,7 @@ class Applier {
     else if (errno != ENOENT)
       throw_errno("stat");
     const int64_t size = archive_entry_size(e);
+    count_file_bytes(size);
     if (size > kMaxQueuedFile) {
       UniqueFd fd = create_file(dir->fd.get(), name);
       int64_t end = 0;
@@ -318,7 +343,7 @@ class Applier {
     EntryMeta meta = meta_of(e);
     if (path.empty()) {  // the root directory itself
       chown_at(root_, "", meta, AT_EMPTY_PATH);
-      dirs_.push_back({path, meta.perm, {meta.times[0], meta.times[1]}});
+      record_dir(path, meta);
       return;
     }
     const char* hardlink = archive_entry_hardlink(e);
@@ -367,7 +392,7 @@ class Applier {
           if (!fd) throw_errno("open");
           set_xattrs(fd.get(), meta);
         }
-        dirs_.push_back({path, meta.perm, {meta.times[0], meta.times[1]}});
+        record_dir(path, meta);
         break;
       }
       case AE_IFREG:
@@ -416,6 +441,8 @@ class Applier {
   std::mutex notices_mu_;
   std::unordered_set<std::string> created_;
   std::vector<DirMeta> dirs_;
+  std::unordered_map<std::string, size_t> dir_index_;  // path -> its entry in dirs_
+  uint64_t file_bytes_ = 0;
   std::shared_ptr<const ParentDir> cached_;
   std::string cached_dir_;
   // Last member: destroyed first, so a failed layer stops and joins the writers while what their
@@ -433,7 +460,7 @@ void apply_layer(struct archive* a, int rootfd, const ApplyOptions& opts, ApplyN
     if (r == ARCHIVE_EOF) break;
     if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
       const char* msg = archive_error_string(a);
-      throw Error(std::string("tar: ") + (msg ? msg : "unreadable header"));
+      throw TarError(std::string("tar: ") + (msg ? msg : "unreadable header"));
     }
     ap.entry(a, e);
   }

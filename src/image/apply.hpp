@@ -7,6 +7,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include "cgprof/error.hpp"
+
 struct archive;
 
 namespace cgprof::image {
@@ -16,6 +18,17 @@ struct ApplyOptions {
   // Owners are set with chown. Off (rootless without an id range): files stay the caller's.
   // Rootless in a user namespace: ids the namespace does not map stay the caller's (counted).
   bool set_owners = true;
+  // The most bytes the layer's regular files may hold together, each counted at its apparent
+  // size (a sparse file at its full size), checked at each header before any data is written;
+  // 0: no limit. Past it, Error(limit_error).
+  uint64_t max_file_bytes = 0;
+  std::string limit_error = {};
+};
+
+// A damaged tar stream (libarchive could not read a header or data). Any other failure while
+// applying (a write error, the size limit) is not one: the caller need not read on to explain it.
+struct TarError : Error {
+  using Error::Error;
 };
 
 // Things skipped because we lack the privilege; the caller prints one notice per kind.

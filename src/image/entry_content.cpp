@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "apply.hpp"
 #include "cgprof/error.hpp"
 
 namespace cgprof::image {
@@ -43,7 +44,7 @@ void for_each_block(struct archive* a, const std::function<void(const char*, siz
     if (r == ARCHIVE_EOF) return;
     if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
       const char* msg = archive_error_string(a);
-      throw Error(std::string("tar: ") + (msg ? msg : "unreadable data"));
+      throw TarError(std::string("tar: ") + (msg ? msg : "unreadable data"));
     }
     if (len) f(static_cast<const char*>(buf), len, static_cast<int64_t>(off));
   }
@@ -64,7 +65,7 @@ void FileContent::read(struct archive* a, int64_t size, size_t max_bytes) {
   bytes.reserve(std::min(static_cast<size_t>(std::max<int64_t>(size, 0)), max_bytes));
   for_each_block(a, [&](const char* p, size_t len, int64_t off) {
     if (bytes.size() + len > max_bytes)
-      throw Error("tar: more data than the entry's size " + std::to_string(size));
+      throw TarError("tar: more data than the entry's size " + std::to_string(size));
     if (!extents.empty() && extents.back().offset + int64_t(extents.back().len) == off)
       extents.back().len += len;
     else

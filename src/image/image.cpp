@@ -3,6 +3,8 @@
 
 #include <archive.h>
 #include <dirent.h>
+#include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -69,7 +71,18 @@ void apply_one(const ImageSource& src, const LayerInfo& layer, const std::string
   if (!layer.digest.empty() && file->size != layer.size)
     throw Error("size " + std::to_string(file->size) + " does not match the manifest's " +
                 std::to_string(layer.size));
+  const uint64_t blob_size = file->size;
   LayerStream stream(std::move(*file), compression_of(layer.media_type), "");
+  const uint64_t limit =
+      opts.max_layer_bytes ? opts.max_layer_bytes : default_layer_limit(blob_size);
+  const std::string limit_error =
+      "expands past " + format_size(limit) + ", the limit on a layer's uncompressed size (" +
+      (opts.max_layer_bytes
+           ? std::string("--max-layer-size")
+           : format_size(kLayerLimitFloor) + " + " + std::to_string(kLayerLimitRatio) + " x its " +
+                 format_size(blob_size) + " blob") +
+      "); if the image is trusted, raise it with --max-layer-size SIZE or CGPROF_MAX_LAYER_SIZE";
+  stream.limit(limit, limit_error);
   double last = 0;
   if (opts.progress) {
     uint64_t total = stream.compressed_read() + layer.size;
@@ -98,9 +111,13 @@ void apply_one(const ImageSource& src, const LayerInfo& layer, const std::string
         ApplyOptions ao;
         ao.rootless = opts.rootless;
         ao.set_owners = !opts.rootless || opts.in_userns;
+        ao.max_file_bytes = limit;
+        ao.limit_error = limit_error;
         apply_layer(a, rootfd, ao, notices);
-      } catch (Error&) {
+      } catch (Error& e) {
         if (ctx.failure) std::rethrow_exception(ctx.failure);  // the real cause: corrupt stream
+        // A write error (ENOSPC, EIO, EDQUOT) or the size limit: stop now, read nothing more.
+        if (!dynamic_cast<TarError*>(&e)) throw;
         // A damaged tar is most often a corrupt blob: say so when the digest proves it.
         stream.drain();  // a stream error found here (truncation) is the better message
         if (!layer.digest.empty() && stream.blob_digest() != layer.digest)
@@ -147,6 +164,12 @@ void Image::apply_layer_at(size_t i, int rootfs_fd, const UnpackOptions& opts,
                [&] { apply_one(*source_, l, layer_paths_[i], rootfs_fd, opts, notices, label); });
 }
 
+uint64_t default_layer_limit(uint64_t blob_size) {
+  const uint64_t max = UINT64_MAX;
+  if (blob_size > (max - kLayerLimitFloor) / kLayerLimitRatio) return max;
+  return kLayerLimitFloor + kLayerLimitRatio * blob_size;
+}
+
 void Image::unpack_into(int rootfs_fd, const UnpackOptions& opts) const {
   ApplyNotices notices;
   for (size_t i = 0; i < manifest_.layers.size(); ++i) apply_layer_at(i, rootfs_fd, opts, notices);
@@ -171,6 +194,60 @@ void print_apply_notices(const ApplyNotices& notices, const UnpackOptions& opts)
         static_cast<unsigned long long>(notices.xattrs_skipped), notices.first_xattr.c_str());
 }
 
+namespace {
+
+constexpr const char* kTmpMark = ".cgprof-tmp-";
+
+// The pid in "NAME.cgprof-tmp-PID-XXXXXX", or 0 for any other name (e.g. an older cgprof's
+// "NAME.cgprof-tmp-XXXXXX", which says nothing about its owner and is left alone).
+pid_t tmp_owner(const std::string& name) {
+  size_t m = name.rfind(kTmpMark);
+  if (m == std::string::npos || m == 0) return 0;
+  std::string rest = name.substr(m + std::strlen(kTmpMark));
+  size_t dash = rest.find('-');
+  if (dash == std::string::npos || dash == 0 || dash > 9 || rest.size() - dash - 1 != 6) return 0;
+  pid_t pid = 0;
+  for (size_t i = 0; i < dash; ++i) {
+    if (rest[i] < '0' || rest[i] > '9') return 0;
+    pid = pid * 10 + (rest[i] - '0');
+  }
+  return pid;
+}
+
+}  // namespace
+
+void remove_stale_unpack_dirs(const std::string& parent) {
+  UniqueFd pfd(::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!pfd) return;  // nothing to clean where we cannot look
+  std::vector<std::string> stale;
+  {
+    DIR* dp = ::fdopendir(::dup(pfd.get()));
+    if (!dp) return;
+    while (struct dirent* e = ::readdir(dp)) {
+      std::string n = e->d_name;
+      pid_t pid = tmp_owner(n);
+      // The owner's pid first: it closes the window between its mkdtemp and its flock. A pid we
+      // may not signal (EPERM) is alive; only ESRCH says that no process has it.
+      if (pid <= 0 || (::kill(pid, 0) == 0 || errno != ESRCH)) continue;
+      // Then the lock, which a live unpacker holds whatever pid namespace it is in.
+      UniqueFd d(::openat(pfd.get(), n.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      struct stat st;
+      if (!d || ::fstat(d.get(), &st) != 0 || st.st_uid != ::geteuid()) continue;
+      if (::flock(d.get(), LOCK_EX | LOCK_NB) != 0) continue;
+      stale.push_back(parent + "/" + n);
+    }
+    ::closedir(dp);
+  }
+  for (auto& p : stale) {
+    try {
+      remove_unpacked_tree(p);
+    } catch (const Error& e) {
+      std::fprintf(stderr, "cgprof: notice: cannot remove %s, left by an interrupted unpack: %s\n",
+                   p.c_str(), e.message().c_str());
+    }
+  }
+}
+
 void unpack_to_directory(const Image& image, const std::string& dir, const UnpackOptions& opts) {
   std::string d = dir;
   while (d.size() > 1 && d.back() == '/') d.pop_back();
@@ -188,12 +265,21 @@ void unpack_to_directory(const Image& image, const std::string& dir, const Unpac
     if (!empty)
       throw Error("unpack target " + d + ": directory is not empty (choose a new or empty one)");
   }
-  std::string tmpl = d + ".cgprof-tmp-XXXXXX";
+  size_t slash = d.rfind('/');
+  remove_stale_unpack_dirs(slash == std::string::npos ? "."
+                           : slash == 0               ? "/"
+                                                      : d.substr(0, slash));
+  // NAME.cgprof-tmp-PID-XXXXXX, locked (flock) while we work in it: a later unpack next to it
+  // removes it only once both say that we are gone (SIGKILL runs no cleanup).
+  std::string tmpl = d + kTmpMark + std::to_string(::getpid()) + "-XXXXXX";
   if (!::mkdtemp(tmpl.data())) throw_errno("mkdtemp", tmpl);
   try {
     UniqueFd root = open_at(AT_FDCWD, tmpl, O_RDONLY | O_DIRECTORY);
-    if (::fchmod(root.get(), 0755) != 0) throw_errno("chmod", tmpl);
+    if (::flock(root.get(), LOCK_EX | LOCK_NB) != 0) throw_errno("flock", tmpl);
     unpack_with_owners(image, root.get(), opts);
+    // 0700 whatever the image's root says, as umoci makes a bundle: the tree holds the image's
+    // setuid files and device nodes, which are no one else's business on this host.
+    if (::fchmod(root.get(), 0700) != 0) throw_errno("chmod", tmpl);
     if (::rename(tmpl.c_str(), d.c_str()) != 0) throw_errno("rename to", d);
   } catch (...) {
     remove_unpacked_tree(tmpl);

@@ -75,8 +75,8 @@ std::pair<const char*, size_t> LayerStream::next() {
       const char* p = in_buf_.data() + in_off_;
       size_t n = in_len_ - in_off_;
       in_off_ = in_len_;
+      count_out(n);
       diff_hash_.update(p, n);
-      out_total_ += n;
       return {p, n};
     }
     bool have = fill_input();
@@ -115,11 +115,16 @@ std::pair<const char*, size_t> LayerStream::next() {
       produced = out.pos;
     }
     if (produced) {
+      count_out(produced);
       diff_hash_.update(out_buf_.data(), produced);
-      out_total_ += produced;
       return {out_buf_.data(), produced};
     }
   }
+}
+
+void LayerStream::count_out(size_t n) {
+  out_total_ += n;
+  if (max_out_ && out_total_ > max_out_) throw Error(limit_error_);
 }
 
 void LayerStream::drain() {

@@ -41,17 +41,27 @@ class LayerStream {
   std::string blob_digest();
   std::string diff_id();
 
+  // Past `max_bytes` uncompressed bytes next() throws Error(message) (a decompression bomb stops
+  // there). 0: no limit.
+  void limit(uint64_t max_bytes, std::string message) {
+    max_out_ = max_bytes;
+    limit_error_ = std::move(message);
+  }
+
   // Called with compressed bytes read so far, roughly every MiB.
   std::function<void(uint64_t)> on_progress;
 
  private:
   bool fill_input();
+  void count_out(size_t n);
   std::string prefix() const { return what_.empty() ? std::string() : what_ + ": "; }
 
   BlobFile file_;
   Compression comp_;
   std::string what_;
   uint64_t in_pos_ = 0, out_total_ = 0;
+  uint64_t max_out_ = 0;
+  std::string limit_error_;
   std::vector<char> in_buf_, out_buf_;
   size_t in_len_ = 0, in_off_ = 0;
   bool eof_ = false, stream_end_ = false;

@@ -149,8 +149,8 @@ void apply_layer_stacked(const Image& image, size_t index, const std::vector<std
   if (!opts.rootless) mirror_opaque(open_at(AT_FDCWD, diff, O_RDONLY | O_DIRECTORY).get(), diff);
 }
 
-void probe_overlay(const std::string& parent) {
-  std::string dir = parent + "/probe.XXXXXX";
+void probe_overlay(const std::string& prefix) {
+  std::string dir = prefix + "-XXXXXX";
   if (!::mkdtemp(dir.data())) throw_errno("mkdtemp", dir);
   try {
     for (const char* d : {"/lower", "/lower/d", "/upper", "/work", "/mnt"}) make_dir(dir + d);

@@ -44,12 +44,12 @@ void enter_private_mount_ns();
 void apply_layer_stacked(const Image& image, size_t index, const std::vector<std::string>& lowers,
                          const std::string& dir, const UnpackOptions& opts, ApplyNotices& notices);
 
-// Mounts a small overlay in a scratch directory below `parent` (on the store's filesystem) and
+// Mounts a small overlay in a scratch directory PREFIX-XXXXXX (on the store's filesystem) and
 // replaces a lower directory in it, throwing Error(kExitNoOverlay) when overlayfs cannot stack
 // layers there (no overlayfs, an upper it refuses, no user xattrs on the upper): checked
 // before any layer is built, so a store where it cannot does no work twice. Runs in a private
 // mount namespace.
-void probe_overlay(const std::string& parent);
+void probe_overlay(const std::string& prefix);
 
 // Calls f with a read-only fd of the merged view of `layers` (top first): the directory itself
 // for one layer, else an overlay of them mounted on `mnt` (an empty directory) for the duration.

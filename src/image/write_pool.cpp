@@ -50,6 +50,12 @@ void WritePool::drain() {
   wait_until(lock, [&] { return jobs_ == 0; });
 }
 
+void WritePool::check() {
+  if (!failed_.load(std::memory_order_acquire)) return;
+  std::unique_lock<std::mutex> lock(mu_);
+  wait_until(lock, [] { return true; });
+}
+
 size_t WritePool::peak_bytes() const {
   std::lock_guard<std::mutex> lock(mu_);
   return peak_bytes_;
@@ -118,6 +124,7 @@ void WritePool::run(Worker& w) {
     finished(q, w);
     if (failed && !error_) {
       error_ = failed;
+      failed_.store(true, std::memory_order_release);
       drop_queued();
     }
     done_.notify_all();

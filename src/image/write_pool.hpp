@@ -11,6 +11,7 @@
 // the jobs still queued are dropped, and the error is rethrown by the next submit, wait or drain.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -51,6 +52,10 @@ class WritePool {
   void wait(const std::string& key);
   // Returns once no job is queued or running.
   void drain();
+  // Rethrows the first job's error, if one failed (after the running jobs finish); else returns
+  // at once. The reader calls it at every entry, so a failed write (ENOSPC) stops the layer there
+  // instead of at the next submit or wait, which may be far on.
+  void check();
   // The most bytes held at once so far (the limit is checked by the tests).
   size_t peak_bytes() const;
 
@@ -90,6 +95,7 @@ class WritePool {
   size_t peak_bytes_ = 0;
   bool stop_ = false;
   std::exception_ptr error_;
+  std::atomic<bool> failed_{false};  // error_ is set: check() without the lock
 };
 
 }  // namespace cgprof::image

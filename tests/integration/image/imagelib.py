@@ -100,6 +100,8 @@ class Layout:
                 blob = subprocess.run(["zstd", "-q", "-c"], input=raw, capture_output=True,
                                       check=True).stdout
                 mt = "application/vnd.oci.image.layer.v1.tar+zstd"
+            elif compress == "given-gzip":  # raw is the gzip blob already (diff_ids given)
+                blob, mt = raw, "application/vnd.oci.image.layer.v1.tar+gzip"
             else:
                 blob, mt = raw, "application/vnd.oci.image.layer.v1.tar"
             descs.append({"mediaType": media_type or mt, "digest": self.blob(blob),

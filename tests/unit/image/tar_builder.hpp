@@ -41,6 +41,11 @@ class TarBuilder {
     return *this;
   }
   TarBuilder& fifo(const std::string& path) { return add(path, AE_IFIFO, 0644, "", "", ""); }
+  // The modification time of the next entry (else 1000000000).
+  TarBuilder& mtime(time_t t) {
+    mtime_ = t;
+    return *this;
+  }
   std::string finish() {
     archive_write_close(a_);
     archive_write_free(a_);
@@ -58,7 +63,8 @@ class TarBuilder {
     archive_entry_set_perm(e, static_cast<mode_t>(mode));
     archive_entry_set_uid(e, uid);
     archive_entry_set_gid(e, gid);
-    archive_entry_set_mtime(e, 1000000000, 0);
+    archive_entry_set_mtime(e, mtime_, 0);
+    mtime_ = 1000000000;
     if (!symlink.empty()) archive_entry_set_symlink(e, symlink.c_str());
     if (!hardlink.empty()) archive_entry_set_hardlink(e, hardlink.c_str());
     archive_entry_set_size(e, static_cast<la_int64_t>(data.size()));
@@ -74,6 +80,7 @@ class TarBuilder {
   std::string buf_;
   std::vector<std::pair<std::string, std::string>> xattrs_;
   size_t used_ = 0;
+  time_t mtime_ = 1000000000;
 };
 
 }  // namespace cgprof::image::testing

@@ -161,5 +161,29 @@ TEST(WritePool, StartsNoThreadUntilAJobIsQueued) {
   EXPECT_EQ(threads(), before);
 }
 
+TEST(WritePool, CheckRethrowsTheFirstFailureWithoutASubmit) {
+  // The reader calls check() at each entry: a writer's ENOSPC stops it at the next entry, however
+  // long it goes without submitting or waiting.
+  WritePool pool;
+  EXPECT_NO_THROW(pool.check());
+  std::promise<void> ran;
+  pool.submit("k", "g", 1, [&] {
+    ran.set_value();
+    throw Error::from_errno("write", "f", ENOSPC);
+  });
+  ran.get_future().wait();
+  bool thrown = false;
+  while (!thrown) {  // the failure is recorded just after the job returns
+    try {
+      pool.check();
+      std::this_thread::yield();
+    } catch (const Error& e) {
+      thrown = true;
+      EXPECT_EQ(e.sys_errno(), ENOSPC);
+    }
+  }
+  EXPECT_TRUE(thrown);
+}
+
 }  // namespace
 }  // namespace cgprof::image
