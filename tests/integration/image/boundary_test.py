@@ -5,7 +5,8 @@ image, another local user or a killed cgprof can do to an unpack or the cache.
 - `image unpack DIR` makes DIR 0700;
 - a cache directory another user owns, or one (or a parent) others may write to without the
   sticky bit, is refused; a sticky world-writable parent (like /tmp) is fine;
-- a cache entry whose layer or rootfs was deleted is unpacked again, not served;
+- a cache entry whose layer or rootfs was deleted is unpacked again, not served; temp dirs a
+  killed unpack left in the cache go with the next unpack of that image;
 - a gzip bomb stops at the layer size limit (the default one and --max-layer-size /
   CGPROF_MAX_LAYER_SIZE), at its header, leaving nothing; a sparse file counts at its apparent size;
 - a full target filesystem fails with ENOSPC (how little is read then: nospace_test.cpp);
@@ -17,6 +18,7 @@ Root only (creates a user, mounts a tmpfs, makes device nodes).
 Usage: boundary_test.py CGPROF_BINARY"""
 import fcntl
 import gzip
+import json
 import os
 import pwd
 import shutil
@@ -26,7 +28,7 @@ import tarfile
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from imagelib import Layout, check, finish, run, tar_bytes  # noqa: E402
+from imagelib import Layout, check, finish, run, sha256, tar_bytes  # noqa: E402
 
 CGPROF = os.path.abspath(sys.argv[1])
 OTHER = "cgprof-img-other"
@@ -142,8 +144,7 @@ def test_cache_damage(work):
     check(r.returncode == 0 and "unpack" not in r.stderr, "the rebuilt entry is a cache hit again",
           r.stderr)
 
-    # One layer: stored as a flat... no: one layer is one stored layer; many layers past the
-    # stacking limit go flat. A flat entry is checked by its rootfs stamp.
+    # A one-layer image: its one stored layer is also the rootfs a run sees.
     flat_env = cache_env(work + "/flat-cache")
     lay1 = small_image(work + "/img-flat")
     r = cg(["image", "prepare", lay1.path], flat_env)
@@ -153,6 +154,26 @@ def test_cache_damage(work):
     check(r.returncode == 0 and "unpacking it again" in r.stderr
           and os.path.isfile(top + "/etc/passwd"),
           "a one-layer entry with its etc/ deleted is rebuilt", r.stderr)
+
+
+def test_store_leftovers(work):
+    # What a SIGKILLed unpack leaves in the store's tmp/ (the entry's and the layer's temp dirs)
+    # goes with the next unpack of the same image, which holds their locks.
+    cache = work + "/left-cache"
+    lay = Layout(work + "/img-left")
+    raw = tar_bytes([{"name": "etc/", "type": "d"}, {"name": "etc/hostname", "data": b"x\n"}])
+    desc, _ = lay.image([raw])
+    manifest = json.load(open(lay.path + "/blobs/sha256/" + desc["digest"][7:]))
+    key = manifest["config"]["digest"][7:]
+    layer_key = sha256(raw)[7:]  # the ChainID of a first layer is its diff_id
+    planted = [cache + "/tmp/%s.Ab12Cd" % key, cache + "/tmp/layer-%s.Ef34Gh" % layer_key]
+    for p in planted:
+        os.makedirs(p + "/rootfs/usr")
+    os.chmod(cache, 0o700)
+    r = cg(["image", "prepare", lay.path], cache_env(cache))
+    check(r.returncode == 0 and os.listdir(cache + "/tmp") == [],
+          "the store's temp dirs of a killed unpack go with the next unpack of that image",
+          "%s %s" % (os.listdir(cache + "/tmp"), r.stderr))
 
 
 def bomb_blob(size, chunk=64 << 20):
@@ -325,7 +346,8 @@ def main():
     work = tempfile.mkdtemp(prefix="cgprof-boundary-")
     os.chmod(work, 0o755)
     try:
-        for t in (test_unpack_mode, test_cache_dirs, test_cache_damage, test_bombs, test_sparse,
+        for t in (test_unpack_mode, test_cache_dirs, test_cache_damage, test_store_leftovers,
+                  test_bombs, test_sparse,
                   test_enospc, test_duplicate_dir, test_user_db, test_stale_tmp):
             t(work)
     finally:
