@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -98,22 +99,40 @@ struct SeccompPolicy {
   bool unconfined = false;
   SeccompAction default_action = SeccompAction::kAllow;
   int default_errno = 1;
+  // libseccomp's names ("x86_64", "x86", "x32", "aarch64", "arm"...): the ABIs the filter judges,
+  // each by its own syscall numbers. Empty: the native one only (other ABIs are killed).
+  std::vector<std::string> arches;
   std::vector<SeccompRule> rules;
 };
-// cgprof's default: allow, except the refused groups in src/sandbox/seccomp_policy.cpp (EPERM).
-SeccompPolicy default_seccomp_policy();
-// One group of the default table, for docs and tests.
-struct RefusedSyscallGroup {
+// cgprof's default: docker's default profile (docker 26; src/sandbox/seccomp_policy.cpp): the
+// allowed groups, socket() but AF_VSOCK, personality() with docker's values, clone() without
+// namespace flags, clone3 -> ENOSYS; everything else EPERM. A refused group is allowed when
+// `caps` (the container's capabilities) holds one of its unlocked_by, as docker's includes.caps.
+SeccompPolicy default_seccomp_policy(CapSet caps);
+// The native ABI and its compat ones, as docker's archMap ({"x86_64","x86","x32"} on x86_64).
+std::vector<std::string> default_seccomp_arches();
+// The capabilities the default policy depends on (every unlocked_by, and CAP_SYS_ADMIN for
+// clone): capability sets equal on these get the same filter.
+CapSet seccomp_policy_caps();
+// The default filter for caps as compiled at build time (libseccomp needs ~10 ms of CPU for it),
+// for docker's default set, for none, for docker's plus SYS_PTRACE and for all; empty otherwise.
+std::span<const std::uint8_t> precompiled_default_seccomp(CapSet caps);
+// The default's table, one group per reason, for docs and tests.
+struct SyscallGroup {
   const char* reason;
   std::vector<const char*> syscalls;
+  CapSet unlocked_by = 0;  // refused groups: allowed when the container holds any of these
 };
-const std::vector<RefusedSyscallGroup>& refused_syscall_groups();
+const std::vector<SyscallGroup>& allowed_syscall_groups();
+const std::vector<SyscallGroup>& refused_syscall_groups();
 // docker's seccomp JSON (defaultAction, defaultErrnoRet, architectures, syscalls[names|name,
 // action, errnoRet, args, includes/excludes {caps, arches}]). `caps` is the container's
 // capability set (for includes/excludes.caps). `path` is for messages. Throws Error on unknown
 // fields or actions, naming the field.
 SeccompPolicy parse_seccomp_profile(std::string_view json, std::string_view path, CapSet caps);
-// The compiled BPF program (struct sock_filter array) for the native architecture.
+// The compiled BPF program (struct sock_filter array). Unless the default action allows, a
+// syscall newer than every name the policy lists (per ABI) fails with ENOSYS instead, as runc
+// does, so libc falls back from calls the kernel has and libseccomp does not know yet.
 std::vector<std::uint8_t> compile_seccomp(const SeccompPolicy& policy);
 
 // ---- The spec ----
@@ -147,10 +166,14 @@ struct ProcessSpec {
   std::string hostname = "cgprof";
   NetMode net = NetMode::kLoopback;
   CapSet capabilities = default_capabilities();
-  SeccompPolicy seccomp = default_seccomp_policy();
+  std::optional<SeccompPolicy> seccomp;  // unset: default_seccomp_policy(capabilities)
   UsernsMode userns = UsernsMode::kAuto;
   RootfsMode rootfs_mode = RootfsMode::kOverlay;
 };
+
+// The filter for a spec: its own policy, or the default for its capabilities (precompiled when
+// there is one).
+std::vector<std::uint8_t> compile_seccomp(const ProcessSpec& spec);
 
 // ---- Launch ----
 enum class CgroupPlacement {

@@ -94,7 +94,7 @@ void apply_sandbox_options(const SandboxOptions& o, sandbox::ProcessSpec& spec) 
       std::string value(s.substr(8));
       if (value == "unconfined") {
         spec.seccomp = SeccompPolicy{};
-        spec.seccomp.unconfined = true;
+        spec.seccomp->unconfined = true;
       } else {
         std::string json = with_context("--security-opt seccomp", [&] { return read_file(value); });
         spec.seccomp = parse_seccomp_profile(json, value, spec.capabilities);

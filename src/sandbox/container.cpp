@@ -212,7 +212,7 @@ void Container::start(const ProcessSpec& spec, const LaunchOptions& opts) {
   plan.argv.push_back(nullptr);
   plan.cwd_rel = strip_slashes(spec.cwd);
 
-  plan.seccomp_bpf = with_context("seccomp", [&] { return compile_seccomp(spec.seccomp); });
+  plan.seccomp_bpf = with_context("seccomp", [&] { return compile_seccomp(spec); });
   if (spec.net == NetMode::kHost) {
     plan.hosts = read_file_or_empty("/etc/hosts");
     plan.resolv_conf = read_file_or_empty("/etc/resolv.conf");

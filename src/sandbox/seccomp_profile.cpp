@@ -1,6 +1,7 @@
 // docker's seccomp profile JSON (the common subset) -> SeccompPolicy. Unknown fields and
 // actions are refused rather than ignored: a profile that silently loses a rule is worse than
 // one that does not load.
+#include <seccomp.h>
 #include <sys/capability.h>
 #include <sys/utsname.h>
 
@@ -130,6 +131,48 @@ Filter parse_filter(const Ctx& c, const std::string& where, const json& v) {
   return f;
 }
 
+// "SCMP_ARCH_X86_64" -> "x86_64", libseccomp's name, checked to be one it knows.
+std::string arch_name(const Ctx& c, const std::string& where, const json& v) {
+  if (!v.is_string()) c.fail(where, "expected a string like \"SCMP_ARCH_X86_64\"");
+  std::string s = v.get<std::string>();
+  if (s.rfind("SCMP_ARCH_", 0) == 0) s = s.substr(10);
+  for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (seccomp_arch_resolve_name(s.c_str()) == 0)
+    c.fail(where, "unknown architecture \"" + v.get<std::string>() + "\"");
+  return s;
+}
+
+// docker: "architectures" as listed; "archMap": the entry of the native architecture and its
+// subArchitectures. Neither: the native one only.
+std::vector<std::string> parse_arches(const Ctx& c, const json& doc) {
+  std::vector<std::string> out;
+  if (doc.contains("architectures") && !doc["architectures"].is_null()) {
+    if (!doc["architectures"].is_array()) c.fail("architectures", "expected an array");
+    for (size_t i = 0; i < doc["architectures"].size(); ++i)
+      out.push_back(
+          arch_name(c, "architectures[" + std::to_string(i) + "]", doc["architectures"][i]));
+  }
+  if (doc.contains("archMap") && !doc["archMap"].is_null()) {
+    const json& map = doc["archMap"];
+    if (!map.is_array()) c.fail("archMap", "expected an array");
+    for (size_t i = 0; i < map.size(); ++i) {
+      const std::string where = "archMap[" + std::to_string(i) + "]";
+      check_keys(c, where, map[i], {"architecture", "subArchitectures"});
+      if (!map[i].contains("architecture")) c.fail(where + ".architecture", "missing");
+      std::string arch = arch_name(c, where + ".architecture", map[i]["architecture"]);
+      if (seccomp_arch_resolve_name(arch.c_str()) != seccomp_arch_native()) continue;
+      out.push_back(arch);
+      const json& subs = map[i].value("subArchitectures", json());
+      if (subs.is_null()) continue;
+      if (!subs.is_array()) c.fail(where + ".subArchitectures", "expected an array");
+      for (size_t j = 0; j < subs.size(); ++j)
+        out.push_back(
+            arch_name(c, where + ".subArchitectures[" + std::to_string(j) + "]", subs[j]));
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 SeccompPolicy parse_seccomp_profile(std::string_view text, std::string_view path, CapSet caps) {
@@ -152,6 +195,7 @@ SeccompPolicy parse_seccomp_profile(std::string_view text, std::string_view path
   p.default_errno = EPERM;
   if (doc.contains("defaultErrnoRet"))
     p.default_errno = parse_errno_field(c, "defaultErrnoRet", doc["defaultErrnoRet"]);
+  p.arches = parse_arches(c, doc);
   const std::string arch = native_arch();
   if (doc.contains("syscalls")) {
     const json& calls = doc["syscalls"];
@@ -198,11 +242,7 @@ SeccompPolicy parse_seccomp_profile(std::string_view text, std::string_view path
           for (const auto& a : f.arches) any |= a == arch;
           applies &= any;
         }
-        if (!f.caps.empty()) {
-          bool any = false;
-          for (const auto& cap : f.caps) any |= has_cap(caps, cap);
-          applies &= any;
-        }
+        for (const auto& cap : f.caps) applies &= has_cap(caps, cap);  // all of them, as docker
         if (!f.min_kernel.empty()) applies &= kernel_at_least(f.min_kernel);
       }
       if (e.contains("excludes")) {
