@@ -208,8 +208,10 @@ void Container::start(const ProcessSpec& spec, const LaunchOptions& opts) {
   plan.path_env = find_env(plan.env_storage, "PATH")->substr(5);
   for (auto& e : plan.env_storage) plan.envp.push_back(e.data());
   plan.envp.push_back(nullptr);
-  for (const auto& a : spec.argv) plan.argv.push_back(const_cast<char*>(a.c_str()));
-  plan.argv.push_back(nullptr);
+  static char kInitName[] = "cgprof-init", kDashDash[] = "--";
+  plan.init_argv = {kInitName, kDashDash};
+  for (const auto& a : spec.argv) plan.init_argv.push_back(const_cast<char*>(a.c_str()));
+  plan.init_argv.push_back(nullptr);
   plan.cwd_rel = strip_slashes(spec.cwd);
 
   plan.seccomp_bpf = with_context("seccomp", [&] { return compile_seccomp(spec); });
@@ -237,6 +239,7 @@ void Container::start(const ProcessSpec& spec, const LaunchOptions& opts) {
   plan.report_fd = report_wr.get();
   plan.status_fd = status_wr.get();
   plan.parent_pidfd = self_pidfd.get();
+  plan.init_image_fd = with_context("preparing the container init", [] { return init_image_fd(); });
 
   std::uint64_t flags =
       CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP | CLONE_PIDFD;
@@ -256,7 +259,7 @@ void Container::start(const ProcessSpec& spec, const LaunchOptions& opts) {
     args.flags |= CLONE_INTO_CGROUP;
     args.cgroup = static_cast<std::uint64_t>(opts.cgroup_fd);
     pid = ::syscall(SYS_clone3, &args, sizeof args);
-    if (pid == 0) run_container_init(plan);
+    if (pid == 0) run_container_child(plan);
     if (pid > 0) s_->placement = CgroupPlacement::kCloneIntoCgroup;
     if (pid < 0 && errno != EINVAL && errno != ENOSYS && errno != EPERM && errno != E2BIG)
       throw_errno("clone3 into cgroup");
@@ -267,7 +270,7 @@ void Container::start(const ProcessSpec& spec, const LaunchOptions& opts) {
     pid = ::syscall(SYS_clone3, &args, sizeof args);
     if (pid < 0 && (errno == ENOSYS || errno == E2BIG))
       pid = ::syscall(SYS_clone, flags | SIGCHLD, 0, &child_pidfd, 0, 0);
-    if (pid == 0) run_container_init(plan);
+    if (pid == 0) run_container_child(plan);
     if (pid < 0) {
       int err = errno;
       std::string hint = err == EPERM || err == ENOSPC
@@ -359,18 +362,20 @@ ExitStatus Container::wait() {
   if (!s_->pidfd) throw Error("internal: Container::wait before start");
   if (s_->reaped) return s_->status;
   siginfo_t si = s_->reap();
-  std::int64_t reaped_at = now_ns();
+  // Wall time ends on cgprof's own clock, when the container's init was reaped.
+  s_->exit_ns = now_ns();
   s_->forwarder.reset();
+  // The exit code is init's own, from our waitid: cgprof-init exits with the workload's code or
+  // 128+N. Its status message only tells "killed by signal N" from "exited 128+N", and counts
+  // only when it agrees with that code, so nothing written inside the container decides it.
+  s_->status = exit_status_from_wait(si.si_code, si.si_status);
   ChildMsg m{};
-  // init wrote the workload's status before exiting; without it init itself was killed.
   int fl = ::fcntl(s_->status_rd.get(), F_GETFL);
   ::fcntl(s_->status_rd.get(), F_SETFL, fl | O_NONBLOCK);
-  if (read_msg(s_->status_rd.get(), &m) && m.kind == ChildMsg::kExited) {
-    s_->status = exit_status_from_wait(m.code, m.value);
-    s_->exit_ns = m.ts_ns;
-  } else {
-    s_->status = exit_status_from_wait(si.si_code, si.si_status);
-    s_->exit_ns = reaped_at;
+  if (si.si_code == CLD_EXITED && read_msg(s_->status_rd.get(), &m) &&
+      m.kind == ChildMsg::kExited) {
+    ExitStatus said = exit_status_from_wait(m.code, m.value);
+    if (said.exit_code() == s_->status.exit_code()) s_->status = said;
   }
   return s_->status;
 }

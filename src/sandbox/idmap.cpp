@@ -142,10 +142,17 @@ IdMapPlan plan_id_maps(std::uint32_t caller_uid, std::uint32_t caller_gid,
                        bool helpers) {
   IdMapPlan p;
   if (caller_uid == 0) {
-    // Root asking for a user namespace: keep ids 1:1 (the rootfs stays usable), the gain is
-    // that capabilities only hold inside the namespace.
-    p.uid_lines = {"0 0 4294967295"};
-    p.gid_lines = {"0 0 4294967295"};
+    // Root asking for a user namespace (--rootless): never container root = host root. Map
+    // root's subordinate range, as podman does, so the container's ids are nobody's on the host.
+    auto su = find_subid_range(subuid, user_name, 0);
+    auto sg = find_subid_range(subgid, user_name, 0);
+    if (!su || !sg)
+      throw Error(std::string("--rootless as root needs a subordinate id range for root in ") +
+                  (su ? "/etc/subgid" : "/etc/subuid") +
+                  " (add a line such as root:1000000:65536 to /etc/subuid and /etc/subgid, as for "
+                  "podman), or run without --rootless");
+    p.uid_lines = {"0 " + std::to_string(su->start) + " " + std::to_string(su->count)};
+    p.gid_lines = {"0 " + std::to_string(sg->start) + " " + std::to_string(sg->count)};
     return p;
   }
   auto su = find_subid_range(subuid, user_name, caller_uid);

@@ -12,20 +12,12 @@
 #include <vector>
 
 #include "cgprof/sandbox.hpp"
+#include "src/sandbox/child_msg.hpp"
 
 namespace cgprof::sandbox {
 
-// Child -> parent messages on the report pipe (and init -> parent on the status pipe).
-// Smaller than PIPE_BUF, so each write is atomic.
-struct ChildMsg {
-  enum Kind : std::int32_t { kAboutToExec = 1, kExecFailed = 2, kSetupFailed = 3, kExited = 4 };
-  std::int32_t kind = 0;
-  std::int32_t code = 0;    // exit code (setup/exec failure) or si_code (exited)
-  std::int32_t value = 0;   // errno (failures) or si_status (exited)
-  std::int32_t notice = 0;  // bit 0: overlay unavailable, read-only fallback used
-  std::int64_t ts_ns = 0;   // CLOCK_MONOTONIC
-  char text[488] = {};
-};
+inline constexpr int kInitImageFd = 5;  // the sealed memfd, during the exec of the init only
+static_assert(kInitImageFd == kInitStatusFd + 1);
 
 struct PlannedVolume {
   std::string source;  // host path (checked by the parent, opened again by the child: an fd
@@ -41,7 +33,7 @@ struct LaunchPlan {
   int rootfs_fd = -1;  // O_PATH|O_DIRECTORY, opened by the child in its own mount namespace
   std::vector<int> layer_fds;  // one per spec->rootfs_layers (sized by the parent), child-opened
   std::vector<PlannedVolume> volumes;
-  std::vector<char*> argv;  // NULL-terminated, point into spec strings
+  std::vector<char*> init_argv;  // "cgprof-init", "--", the command; NULL-terminated
   std::vector<char*> envp;  // NULL-terminated
   std::vector<std::string> env_storage;
   std::string path_env;  // PATH used to find argv[0] inside the rootfs
@@ -52,14 +44,19 @@ struct LaunchPlan {
   std::vector<std::uint8_t> seccomp_bpf;          // sock_filter[]; empty = unconfined
   std::string hosts, hostname_file, resolv_conf;  // generated /etc files
   int sync_fd = -1;    // read end: parent writes 'G' once maps/cgroup are in place
-  int report_fd = -1;  // write end: setup/exec messages, closed by a successful execve
-  int status_fd = -1;  // write end: the workload's final status, from init
+  int report_fd = -1;  // write end: setup/exec messages; cgprof-init gets it as fd 3
+  int status_fd = -1;  // write end: the workload's final status; cgprof-init gets it as fd 4
+  int init_image_fd = -1;  // the sealed memfd holding cgprof-init (init_image_fd())
   int parent_pidfd = -1;
 };
 
 // Runs in the cloned child (PID 1 of the new pid namespace), on its own copy of the plan (it
-// only fills in fds). Never returns.
-[[noreturn]] void run_container_init(LaunchPlan& plan);
+// only fills in fds): sets the container up and execs cgprof-init. Never returns.
+[[noreturn]] void run_container_child(LaunchPlan& plan);
+
+// The sealed memfd holding cgprof-init, created on first use and kept for the process's life.
+// Throws Error when memfds cannot be made.
+int init_image_fd();
 
 // Child-side helpers (rootfs_setup.cpp). Return 0 or fill msg (kSetupFailed) and return -1.
 int setup_rootfs(LaunchPlan& plan, ChildMsg* msg, bool* used_overlay);

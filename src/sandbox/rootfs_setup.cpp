@@ -333,10 +333,29 @@ int setup_etc_files(const LaunchPlan& plan, int root_fd, bool writable_root, con
   return 0;
 }
 
+// True when fd lies on the file system mounted at rel in the root (/proc, /sys, /dev).
+bool on_mount_of(int root_fd, const char* rel, const struct stat& st) {
+  int fd = openat2_in_root(root_fd, rel, O_PATH | O_DIRECTORY);
+  if (fd < 0) return false;
+  struct stat m {};
+  bool same = ::fstat(fd, &m) == 0 && m.st_dev == st.st_dev;
+  ::close(fd);
+  return same;
+}
+
 int setup_volumes(const LaunchPlan& plan, int root_fd, const Fail& fail) {
   for (const auto& v : plan.volumes) {
     int target = resolve(root_fd, v.target.c_str(), v.is_dir ? Create::kDir : Create::kFile);
     if (target < 0) return fail("create volume mount point", v.target.c_str(), -target);
+    // parse_volume refused /proc, /sys and /dev by name; an image's symlink (data -> /proc)
+    // resolves there too, so judge where the target really is.
+    struct stat st {};
+    if (::fstat(target, &st) < 0 || on_mount_of(root_fd, "proc", st) ||
+        on_mount_of(root_fd, "sys", st) || on_mount_of(root_fd, "dev", st)) {
+      ::close(target);
+      return fail("volume target resolves into /proc, /sys or /dev (refused, as runc does):",
+                  v.target.c_str(), EPERM);
+    }
     std::uint64_t attrs = MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID;
     if (v.read_only) attrs |= MOUNT_ATTR_RDONLY;
     int rc = bind(v.source_fd, "", target, "", true, attrs);

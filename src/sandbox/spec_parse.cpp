@@ -56,7 +56,26 @@ Volume parse_volume(std::string_view arg) {
   if (v.host_path.empty()) throw bad("empty host path");
   if (v.container_path.empty() || v.container_path[0] != '/')
     throw bad("the container path must be absolute");
-  if (v.container_path == "/") throw bad("cannot mount over the container's /");
+  // Lexically clean ("//", ".", "..") before judging where it lands; symlinks inside the
+  // rootfs are checked again where the mount is made (rootfs_setup.cpp).
+  std::vector<std::string_view> parts;
+  for (std::string_view rest = v.container_path; !rest.empty();) {
+    size_t slash = rest.find('/');
+    std::string_view part = rest.substr(0, slash);
+    rest = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
+    if (part.empty() || part == ".") continue;
+    if (part == "..") {
+      if (!parts.empty()) parts.pop_back();
+      continue;
+    }
+    parts.push_back(part);
+  }
+  if (parts.empty()) throw bad("cannot mount over the container's /");
+  for (const char* kernel : {"proc", "sys", "dev"})
+    if (parts.front() == kernel)
+      throw bad(std::string("cannot mount onto /") + kernel +
+                " or beneath it: the container's kernel file systems are set up by cgprof (as "
+                "runc refuses them)");
   return v;
 }
 

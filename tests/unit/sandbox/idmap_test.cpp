@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "cgprof/error.hpp"
+
 namespace cgprof::sandbox {
 namespace {
 
@@ -46,11 +48,24 @@ TEST(IdMapPlan, RootlessWithoutSubidsOrHelpersMapsOnlyItself) {
   }
 }
 
-TEST(IdMapPlan, RootKeepsIdsOneToOne) {
-  IdMapPlan p = plan_id_maps(0, 0, "root", "", "", false);
-  EXPECT_FALSE(p.deny_setgroups);
+TEST(IdMapPlan, RootMapsItsSubordinateRangeNeverItself) {
+  IdMapPlan p = plan_id_maps(0, 0, "root", "root:1000000:65536\n", "0:2000000:65536\n", false);
+  EXPECT_EQ(p.uid_lines, std::vector<std::string>{"0 1000000 65536"});
+  EXPECT_EQ(p.gid_lines, std::vector<std::string>{"0 2000000 65536"});
   EXPECT_TRUE(p.maps_uid(0));
-  EXPECT_TRUE(p.maps_uid(123456));
+  EXPECT_TRUE(p.maps_uid(65535));
+  EXPECT_FALSE(p.maps_uid(65536));
+  EXPECT_FALSE(p.maps_host_uid(0)) << "container root must not be host root";
+  EXPECT_FALSE(p.use_helpers);
+}
+
+TEST(IdMapPlan, RootWithoutASubordinateRangeIsRefused) {
+  try {
+    plan_id_maps(0, 0, "root", "alice:200000:65536\n", "root:1000000:65536\n", false);
+    FAIL() << "root was mapped without a subordinate range";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("/etc/subuid"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

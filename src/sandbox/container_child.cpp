@@ -1,10 +1,17 @@
-// Child side: the container's init (PID 1 inside) and the workload it forks (PID 2).
+// Child side of a container launch: the cloned child of cgprof (PID 1 of the new namespaces)
+// sets the container up and then execs the container init, cgprof-init (src/sandbox/init/).
 // Runs after clone, so: no allocation, raw syscalls where glibc would consult state shared with
 // the parent's other threads (setresuid broadcasts to "all threads"), fixed buffers.
 //
-// init: waits for the parent's go, sets hostname / loopback / the file system, forks the
-// workload, then only reaps children and forwards signals until the workload exits; its own
-// exit then makes the kernel kill whatever else is left in the pid namespace.
+// The order is the security story, each step needing the privileges the next one drops:
+//   1. wait for the parent's go (id maps written, cgroup placed)
+//   2. session, hostname, loopback
+//   3. the file system: overlay root, /proc, /dev, /sys, masked paths, volumes, pivot_root
+//   4. workdir, then capabilities and ids dropped, no_new_privs
+//   5. every fd closed but 0-2 and the init's two pipes (the caller's inherited fds too)
+//   6. the seccomp filter
+//   7. exec cgprof-init from a sealed memfd: from here no code of cgprof, none of its memory,
+//      fds, environment or argv is in the container.
 #include <arpa/inet.h>
 #include <linux/seccomp.h>
 #include <net/if.h>
@@ -17,8 +24,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
-#include <time.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -26,14 +32,11 @@
 #include <cstring>
 
 #include "src/sandbox/launch_plan.hpp"
-#include "cgprof/clock.hpp"
 
 namespace cgprof::sandbox {
 namespace {
 
 constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
-
-std::int64_t now_ns() { return static_cast<std::int64_t>(monotonic_ns()); }
 
 void send_msg(int fd, const ChildMsg& m) {
   while (::write(fd, &m, sizeof m) < 0 && errno == EINTR) {
@@ -44,8 +47,6 @@ void send_msg(int fd, const ChildMsg& m) {
   send_msg(fd, m);
   ::_exit(m.code ? m.code : 125);
 }
-
-void nothing(int) {}
 
 int loopback_up() {
   int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -125,20 +126,29 @@ int drop_privileges(const LaunchPlan& plan, ChildMsg* m) {
   return 0;
 }
 
-[[noreturn]] void run_workload(const LaunchPlan& plan) {
+// Moves the two pipes to the fds the init expects and the init's image to the next one, and closes
+// every other fd: cgprof's own and whatever its caller let it inherit. Returns -errno.
+int arrange_fds(const LaunchPlan& plan) {
+  const int report = ::fcntl(plan.report_fd, F_DUPFD_CLOEXEC, kInitStatusFd + 2);
+  const int status = ::fcntl(plan.status_fd, F_DUPFD_CLOEXEC, kInitStatusFd + 2);
+  const int image = ::fcntl(plan.init_image_fd, F_DUPFD_CLOEXEC, kInitStatusFd + 2);
+  if (report < 0 || status < 0 || image < 0) return -errno;
+  // dup2 leaves the new fds without FD_CLOEXEC: these two survive the exec of the init.
+  if (::dup2(report, kInitReportFd) < 0 || ::dup2(status, kInitStatusFd) < 0) return -errno;
+  if (::dup3(image, kInitImageFd, O_CLOEXEC) < 0) return -errno;
+  if (::syscall(SYS_close_range, kInitImageFd + 1, ~0U, 0) == 0) return 0;
+  if (errno != ENOSYS) return -errno;
+  struct rlimit rl {};
+  ::getrlimit(RLIMIT_NOFILE, &rl);
+  for (rlim_t fd = kInitImageFd + 1; fd < rl.rlim_cur; ++fd) ::close(static_cast<int>(fd));
+  return 0;
+}
+
+// The last step: exec cgprof-init, which forks and execs the workload. Only the seccomp filter's
+// allowed calls from here: fcntl/dup/close_range before it, execveat after.
+[[noreturn]] void exec_init(const LaunchPlan& plan) {
   const ProcessSpec& s = *plan.spec;
   ChildMsg m{};
-  sigset_t none;
-  sigemptyset(&none);
-  for (int sig = 1; sig < NSIG; ++sig) {
-    if (sig == SIGKILL || sig == SIGSTOP) continue;
-    struct sigaction sa {};
-    sa.sa_handler = SIG_DFL;
-    ::sigaction(sig, &sa, nullptr);  // EINVAL for glibc-internal signals: fine
-  }
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  ::close(plan.status_fd);
-
   if (!plan.cwd_rel.empty()) {
     int rc = make_dirs(plan.cwd_rel.c_str());
     if (rc < 0) {
@@ -152,6 +162,11 @@ int drop_privileges(const LaunchPlan& plan, ChildMsg* m) {
     m.code = 126;
     die(plan.report_fd, m);
   }
+  if (int rc = arrange_fds(plan); rc < 0) {
+    child_fail_msg(&m, "close inherited file descriptors", "", -rc);
+    die(plan.report_fd, m);
+  }
+  const int report = kInitReportFd;
   if (!plan.seccomp_bpf.empty()) {
     sock_fprog prog{};
     prog.len = static_cast<unsigned short>(plan.seccomp_bpf.size() / sizeof(sock_filter));
@@ -159,83 +174,26 @@ int drop_privileges(const LaunchPlan& plan, ChildMsg* m) {
         reinterpret_cast<sock_filter*>(const_cast<std::uint8_t*>(plan.seccomp_bpf.data()));
     if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) {
       child_fail_msg(&m, "load seccomp filter", "", errno);
-      die(plan.report_fd, m);
+      die(report, m);
     }
   }
-
-  // From here on only the filter's allowed calls: clock_gettime, write, execve.
-  const char* file = plan.argv[0];
-  m.kind = ChildMsg::kAboutToExec;
-  m.ts_ns = now_ns();
-  send_msg(plan.report_fd, m);
-  int err = ENOENT;
-  if (std::strchr(file, '/')) {
-    ::execve(file, plan.argv.data(), plan.envp.data());
+  ::syscall(SYS_execveat, kInitImageFd, "", plan.init_argv.data(), plan.envp.data(),
+            AT_EMPTY_PATH);
+  // A seccomp profile without execveat: the same file through the container's /proc.
+  int err = errno;
+  if (err == EPERM || err == ENOSYS) {
+    ::execve("/proc/self/fd/5", plan.init_argv.data(), plan.envp.data());
     err = errno;
-  } else {
-    // execvp's rules, but with the container's PATH, not cgprof's.
-    bool saw_eacces = false;
-    const char* p = plan.path_env.c_str();
-    char path[4096];
-    for (;;) {
-      const char* colon = std::strchr(p, ':');
-      size_t len = colon ? static_cast<size_t>(colon - p) : std::strlen(p);
-      if (len == 0) len = 1, p = ".";  // empty PATH entry means the cwd
-      if (len + 1 + std::strlen(file) + 1 < sizeof path) {
-        std::memcpy(path, p, len);
-        path[len] = '/';
-        std::strcpy(path + len + 1, file);
-        ::execve(path, plan.argv.data(), plan.envp.data());
-        if (errno == EACCES) saw_eacces = true;
-        if (errno != ENOENT && errno != ENOTDIR && errno != EACCES) {
-          err = errno;
-          break;
-        }
-      }
-      if (!colon) {
-        err = saw_eacces ? EACCES : ENOENT;
-        break;
-      }
-      p = colon + 1;
-    }
   }
-  m = ChildMsg{};
-  m.kind = ChildMsg::kExecFailed;
-  m.value = err;
-  m.code = exit_code_for_exec_errno(err);
-  die(plan.report_fd, m);
-}
-
-[[noreturn]] void init_loop(const LaunchPlan& plan, pid_t workload, const sigset_t& waitset) {
-  ChildMsg m{};
-  for (;;) {
-    siginfo_t si{};
-    int sig = ::sigwaitinfo(&waitset, &si);
-    if (sig < 0) continue;
-    if (sig != SIGCHLD) {
-      ::kill(workload, sig);
-      continue;
-    }
-    for (;;) {
-      siginfo_t ci{};
-      if (::waitid(P_ALL, 0, &ci, WEXITED | WNOHANG) < 0 || ci.si_pid == 0) break;
-      if (ci.si_pid == workload) {
-        m.kind = ChildMsg::kExited;
-        m.ts_ns = now_ns();
-        m.code = ci.si_code;
-        m.value = ci.si_status;
-        send_msg(plan.status_fd, m);
-        ::_exit(0);
-      }
-    }
-  }
+  child_fail_msg(&m, "exec the container init", "(cgprof-init from a sealed memfd)", err);
+  die(report, m);
 }
 
 }  // namespace
 
-[[noreturn]] void run_container_init(LaunchPlan& plan) {
-  // Signals cgprof forwards during setup stay pending here (the inherited handler makes PID 1
-  // accept them) until init_loop hands them to the workload.
+[[noreturn]] void run_container_child(LaunchPlan& plan) {
+  // Signals cgprof forwards during setup stay pending (blocked signals are queued even for a
+  // namespace's init) across the exec until cgprof-init hands them to the workload.
   sigset_t forwarded;
   sigemptyset(&forwarded);
   for (int sig : kForwarded) sigaddset(&forwarded, sig);
@@ -254,6 +212,19 @@ int drop_privileges(const LaunchPlan& plan, ChildMsg* m) {
 
   const ProcessSpec& s = *plan.spec;
   ChildMsg m{};
+  if (plan.user_namespace) {
+    // Become the namespace's root. A rootless caller already is (its id is mapped to 0); root
+    // with --rootless is host uid 0, which the subordinate-range map leaves unmapped, so until
+    // now it is nobody in here and could not even create files in its own tmpfs.
+    if (::syscall(SYS_setresgid, 0, 0, 0) < 0 || ::syscall(SYS_setresuid, 0, 0, 0) < 0) {
+      child_fail_msg(&m, "become root of the user namespace", "", errno);
+      die(plan.report_fd, m);
+    }
+    if (plan.can_setgroups && ::syscall(SYS_setgroups, 0, nullptr) < 0) {
+      child_fail_msg(&m, "drop the caller's supplementary groups", "", errno);
+      die(plan.report_fd, m);
+    }
+  }
   ::umask(022);
   ::setsid();  // Ctrl-C reaches cgprof only, which forwards it once; also stops TIOCSTI
   if (::sethostname(s.hostname.data(), s.hostname.size()) < 0) {
@@ -271,40 +242,12 @@ int drop_privileges(const LaunchPlan& plan, ChildMsg* m) {
   if (setup_rootfs(plan, &m, &overlay) < 0) die(plan.report_fd, m);
   std::int32_t notice = m.notice;
 
-  // Signals for init: blocked (taken with sigwaitinfo) but with a handler, because PID 1 of a
-  // namespace only receives signals it handles.
-  sigset_t waitset;
-  sigemptyset(&waitset);
-  sigaddset(&waitset, SIGCHLD);
-  struct sigaction sa {};
-  sa.sa_handler = nothing;
-  for (int sig : kForwarded) {
-    sigaddset(&waitset, sig);
-    ::sigaction(sig, &sa, nullptr);
-  }
-  ::sigaction(SIGCHLD, &sa, nullptr);
-  ::sigprocmask(SIG_BLOCK, &waitset, nullptr);
-  ::signal(SIGPIPE, SIG_IGN);
-
   if (notice) {
     m = ChildMsg{};
     m.notice = notice;
     send_msg(plan.report_fd, m);
   }
-  long pid = ::syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
-  if (pid < 0) {
-    child_fail_msg(&m, "fork", "workload", errno);
-    die(plan.report_fd, m);
-  }
-  if (pid == 0) run_workload(plan);
-  ::close(plan.report_fd);
-  // init needs nothing but to signal and reap its children.
-  __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
-  __user_cap_data_struct data[2]{};
-  data[0].effective = data[0].permitted = 1u << CAP_KILL;
-  ::syscall(SYS_capset, &hdr, data);
-  ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-  init_loop(plan, static_cast<pid_t>(pid), waitset);
+  exec_init(plan);
 }
 
 }  // namespace cgprof::sandbox
