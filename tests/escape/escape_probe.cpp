@@ -185,6 +185,10 @@ std::string status_field(const std::string& status, const char* key) {
 // PID 1 runs under the same seccomp filter and no_new_privs as we do, and with no capability we
 // lack; it is not dumpable, so its memory and exe cannot be opened.
 void check_init_confinement() {
+  if (getpid() == 1) {  // under runc's defaults the workload itself is PID 1
+    std::printf("n/a: init-seccomp-nnp-caps: the probe is PID 1\nn/a: init-not-dumpable: the probe is PID 1\n");
+    return;
+  }
   std::string own = slurp("/proc/self/status"), init = slurp("/proc/1/status");
   std::string how;
   if (status_field(init, "Seccomp") != "2") how += " Seccomp=" + status_field(init, "Seccomp");
@@ -212,6 +216,10 @@ void check_init_confinement() {
 
 // Writes a forged "workload exited 42" into every fd of PID 1 we can open for writing.
 void check_forged_status() {
+  if (getpid() == 1) {
+    std::printf("n/a: forge-status-through-init: the probe is PID 1\n");
+    return;
+  }
   std::string how;
   char msg[512] = {};
   int32_t fields[3] = {4 /*kExited*/, 1 /*CLD_EXITED*/, 42};

@@ -11,7 +11,7 @@
 #include <fstream>
 #include <random>
 
-#include "run_vm_common.hpp"
+#include "tests/vm/cgroup/run_vm_common.hpp"
 #include "tests/escape/escape_checks.hpp"
 
 namespace cgprof_vm {
