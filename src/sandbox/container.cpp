@@ -178,6 +178,11 @@ void Container::start(const ProcessSpec& spec, const LaunchOptions& opts) {
                    "your user, e.g. make-busybox-rootfs DIR --owner USER, or run as root)\n",
                    spec.rootfs.c_str(), static_cast<unsigned>(st.st_uid));
   }
+  if (userns && euid == 0 && !spec.rootfs_layers.empty())
+    throw Error("--rootless as root cannot run an image from root's image cache: container root "
+                "is root's subordinate range (" + idmap.describe() + "), which cannot read the "
+                "cache's layers; run without --rootless, or with --rootfs on a tree that range "
+                "can read");
   s_->userns = userns;
   plan.user_namespace = userns;
   plan.real_root = !userns;
