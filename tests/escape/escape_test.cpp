@@ -10,7 +10,7 @@
 
 #include <algorithm>
 #include <fstream>
-#include <random>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -21,78 +21,19 @@
 namespace sandbox_test {
 namespace {
 
-using escape::kChecks;
-using escape::kProbeExit;
-
-std::string random_token() {
-  std::random_device rd;
-  std::string t = "cgprofsecret";
-  for (int i = 0; i < 16; ++i) t += "0123456789abcdef"[rd() % 16];
-  return t;
-}
-
-bool has_line_for(const char* file, const char* who) {
-  std::ifstream f(file);
-  std::string line;
-  while (std::getline(f, line))
-    if (line.rfind(std::string(who) + ":", 0) == 0) return true;
-  return false;
-}
-
-// A host directory with the secret, readable and writable by every test user (so a way out for
-// an unprivileged cgprof would show), and the two fds cgprof's caller leaks on purpose.
+// A fresh bait per test (escape_checks.hpp), in a directory readable by every test user.
 class Escape : public ::testing::TestWithParam<Mode> {
  protected:
-  void SetUp() override {
-    token_ = random_token();
-    dir_ = temp_dir();
-    ASSERT_EQ(chmod(dir_.c_str(), 0777), 0);
-    std::ofstream(dir_ + "/marker") << token_ << "\n";
-    // An empty env file whose name is the secret: it puts the secret into cgprof's argv.
-    std::ofstream(dir_ + "/" + token_ + ".env") << "";
-    chmod((dir_ + "/marker").c_str(), 0666);
-    // Not O_CLOEXEC: cgprof (and setpriv before it) inherit them, as from a careless caller.
-    int f = open((dir_ + "/marker").c_str(), O_RDWR);
-    int d = open(dir_.c_str(), O_RDONLY | O_DIRECTORY);
-    ASSERT_GE(f, 0);
-    ASSERT_GE(d, 0);
-    ASSERT_EQ(dup2(f, 7), 7);
-    ASSERT_EQ(dup2(d, 8), 8);
-    close(f);
-    close(d);
-  }
-  void TearDown() override {
-    close(7);
-    close(8);
-    unlink((dir_ + "/marker").c_str());
-    unlink((dir_ + "/pwned").c_str());
-    unlink((dir_ + "/" + token_ + ".env").c_str());
-    rmdir(dir_.c_str());
-  }
+  void SetUp() override { bait_.emplace(temp_dir()); }
+  void TearDown() override { bait_.reset(); }
 
-  RunResult probe(Mode m, std::vector<std::string> extra) {
-    std::string reversed = token_;
-    std::reverse(reversed.begin(), reversed.end());
-    std::vector<std::string> args = std::move(extra);
-    for (const char* a : {"--hostname", "escape-probe", "-e", "CGPROF_ESCAPE_PROBE=inside-a-container"})
-      args.emplace_back(a);
-    args.insert(args.end(), {"--env-file", dir_ + "/" + token_ + ".env", "--", "/usr/local/bin/escape-probe",
-                             reversed, dir_, std::to_string(kProbeExit)});
-    return run(m, args, {"CGPROF_ESCAPE_SECRET=" + token_});
+  RunResult probe(Mode m, std::vector<std::string> args) {
+    for (auto& a : bait_->run_args("/usr/local/bin/escape-probe")) args.push_back(a);
+    return run(m, args, {bait_->secret_env()});
   }
+  void expect_all_held(const RunResult& r) { bait_->expect_all_held(r.out, r.err, r.code); }
 
-  void expect_all_held(const RunResult& r) {
-    EXPECT_EQ(r.out.find("ESCAPE:"), std::string::npos) << r.out << r.err;
-    for (const char* check : kChecks)
-      EXPECT_NE(r.out.find(std::string("held: ") + check + "\n"), std::string::npos)
-          << "the probe did not report " << check << ":\n" << r.out << r.err;
-    // The exit status is the workload's own: whatever it wrote anywhere, cgprof reports 3.
-    EXPECT_EQ(r.code, kProbeExit) << r.out << r.err;
-    EXPECT_NE(access((dir_ + "/marker").c_str(), F_OK), -1);
-    EXPECT_EQ(access((dir_ + "/pwned").c_str(), F_OK), -1) << "the probe created a host file";
-  }
-
-  std::string token_, dir_;
+  std::optional<escape::Bait> bait_;
 };
 
 TEST_P(Escape, EveryAttemptHolds) {
@@ -110,8 +51,7 @@ class RootlessAsRoot : public Escape {
  protected:
   void SetUp() override {
     if (geteuid() != 0) GTEST_SKIP() << "needs root";
-    for (const char* f : {"/etc/subuid", "/etc/subgid"})
-      if (!has_line_for(f, "root")) std::ofstream(f, std::ios::app) << "root:1000000:65536\n";
+    escape::ensure_root_subid_range();
     Escape::SetUp();
   }
 };
