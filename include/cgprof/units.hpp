@@ -11,13 +11,15 @@ namespace cgprof {
 
 // Bytes. Accepts an integer or decimal number with an optional unit: B, k/K/KB/KiB, m/M/MB/MiB,
 // g/G/GB/GiB, t/T/TB/TiB (case-insensitive). Decimal for "kB/MB/GB/TB", binary for "KiB/MiB/..."
-// and for the single letters, as docker does ("64m" = 64 MiB). nullopt if malformed or negative.
+// and for the single letters, as docker does ("64m" = 64 MiB). nullopt if malformed, negative or
+// above 2^63-1 bytes (never rounded or wrapped: integers are scaled exactly).
 std::optional<uint64_t> parse_size(std::string_view text);
 
 // Bytes per second: a size with an optional "/s" suffix ("45MB/s", "10m").
 std::optional<uint64_t> parse_rate(std::string_view text);
 
-// Microseconds: a number with unit ns/us/ms/s/m/h; a bare number is microseconds.
+// Microseconds: a number with unit ns/us/ms/s/m/h; a bare number is microseconds. nullopt if
+// malformed or above 2^63-1 microseconds.
 std::optional<uint64_t> parse_duration_us(std::string_view text);
 
 // Non-negative decimal ("0.5", "2"). nullopt if malformed.

@@ -1,6 +1,9 @@
 #include "cgprof/units.hpp"
 
 #include <cctype>
+#include <charconv>
+#include <cstdlib>
+#include <string>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -22,8 +25,8 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-// Splits "12.5GiB" into the number and the unit.
-bool split_number(std::string_view s, double* value, std::string_view* unit) {
+// Splits "12.5GiB" into the number ("12.5") and the unit ("GiB").
+bool split_number(std::string_view s, std::string_view* number, std::string_view* unit) {
   s = trim(s);
   size_t i = 0;
   bool digits = false, dot = false;
@@ -38,38 +41,51 @@ bool split_number(std::string_view s, double* value, std::string_view* unit) {
     }
   }
   if (!digits) return false;
-  std::string num(s.substr(0, i));
-  char* endp = nullptr;
-  *value = std::strtod(num.c_str(), &endp);
-  if (endp != num.c_str() + num.size() || !std::isfinite(*value)) return false;
+  *number = s.substr(0, i);
   *unit = trim(s.substr(i));
   return true;
 }
 
-std::optional<uint64_t> to_u64(double v) {
-  if (v < 0 || v >= 18446744073709551615.0) return std::nullopt;
-  return static_cast<uint64_t>(std::llround(v));
+// number * mul / div, rounded to the nearest integer; nullopt unless the result fits in an
+// int64 (the range of every cgroup and rlimit value, and of JSON readers). Integers are scaled
+// exactly ("-m 9007199254740993" stays that), decimals in long double.
+std::optional<uint64_t> scaled(std::string_view number, uint64_t mul, uint64_t div) {
+  constexpr uint64_t kMax = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+  if (number.find('.') == std::string_view::npos) {
+    uint64_t n = 0;
+    auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), n);
+    if (ec != std::errc{} || end != number.data() + number.size()) return std::nullopt;
+    const unsigned __int128 r = (static_cast<unsigned __int128>(n) * mul + div / 2) / div;
+    if (r > kMax) return std::nullopt;
+    return static_cast<uint64_t>(r);
+  }
+  const std::string text(number);
+  char* endp = nullptr;
+  const long double v = std::strtold(text.c_str(), &endp);
+  if (endp != text.c_str() + text.size() || !std::isfinite(v) || v < 0) return std::nullopt;
+  const long double r = std::roundl(v * static_cast<long double>(mul) / static_cast<long double>(div));
+  if (!(r <= static_cast<long double>(kMax))) return std::nullopt;
+  return static_cast<uint64_t>(r);
 }
 
 }  // namespace
 
 std::optional<uint64_t> parse_size(std::string_view text) {
-  double v;
-  std::string_view unit;
-  if (!split_number(text, &v, &unit)) return std::nullopt;
+  std::string_view number, unit;
+  if (!split_number(text, &number, &unit)) return std::nullopt;
   struct Unit {
     const char* name;
-    double factor;
+    uint64_t factor;
   };
   static constexpr Unit kUnits[] = {
       {"", 1},          {"b", 1},
-      {"k", 1024.0},    {"kib", 1024.0},    {"kb", 1e3},
-      {"m", 1048576.0}, {"mib", 1048576.0}, {"mb", 1e6},
-      {"g", 1073741824.0}, {"gib", 1073741824.0}, {"gb", 1e9},
-      {"t", 1099511627776.0}, {"tib", 1099511627776.0}, {"tb", 1e12},
+      {"k", 1ull << 10}, {"kib", 1ull << 10}, {"kb", 1000ull},
+      {"m", 1ull << 20}, {"mib", 1ull << 20}, {"mb", 1000000ull},
+      {"g", 1ull << 30}, {"gib", 1ull << 30}, {"gb", 1000000000ull},
+      {"t", 1ull << 40}, {"tib", 1ull << 40}, {"tb", 1000000000000ull},
   };
   for (const Unit& u : kUnits)
-    if (iequal(unit, u.name)) return to_u64(v * u.factor);
+    if (iequal(unit, u.name)) return scaled(number, u.factor, 1);
   return std::nullopt;
 }
 
@@ -80,24 +96,28 @@ std::optional<uint64_t> parse_rate(std::string_view text) {
 }
 
 std::optional<uint64_t> parse_duration_us(std::string_view text) {
-  double v;
-  std::string_view unit;
-  if (!split_number(text, &v, &unit)) return std::nullopt;
+  std::string_view number, unit;
+  if (!split_number(text, &number, &unit)) return std::nullopt;
   struct Unit {
     const char* name;
-    double factor;
+    uint64_t mul, div;
   };
-  static constexpr Unit kUnits[] = {{"", 1},    {"us", 1},      {"ns", 1e-3}, {"ms", 1e3},
-                                    {"s", 1e6}, {"m", 60e6},    {"h", 3600e6}};
+  static constexpr Unit kUnits[] = {{"", 1, 1},           {"us", 1, 1},
+                                    {"ns", 1, 1000},      {"ms", 1000, 1},
+                                    {"s", 1000000, 1},    {"m", 60000000, 1},
+                                    {"h", 3600000000ull, 1}};
   for (const Unit& u : kUnits)
-    if (unit == u.name) return to_u64(v * u.factor);
+    if (unit == u.name) return scaled(number, u.mul, u.div);
   return std::nullopt;
 }
 
 std::optional<double> parse_decimal(std::string_view text) {
-  double v;
-  std::string_view unit;
-  if (!split_number(text, &v, &unit) || !unit.empty()) return std::nullopt;
+  std::string_view number, unit;
+  if (!split_number(text, &number, &unit) || !unit.empty()) return std::nullopt;
+  const std::string s(number);
+  char* endp = nullptr;
+  const double v = std::strtod(s.c_str(), &endp);
+  if (endp != s.c_str() + s.size() || !std::isfinite(v)) return std::nullopt;
   return v;
 }
 

@@ -144,7 +144,7 @@ Limits merge_overrides(const Limits& profile, const LimitOverrides& o) {
     } else {
       auto bytes = parse_size(*o.memory);
       if (!bytes || *bytes < kMinMemoryBytes)
-        bad_option("--memory", *o.memory, "a size of at least 4m like 512m or 2GiB, or max");
+        bad_option("--memory", *o.memory, "a size of at least 4m like 512m or 2GiB (at most 8 EiB), or max");
       l.memory_max = *bytes;
     }
     // memory.high only means something below memory.max.

@@ -28,6 +28,20 @@ TEST(ParseSize, RejectsGarbage) {
   EXPECT_FALSE(parse_size("4 parsecs"));
   EXPECT_FALSE(parse_size("1.2.3"));
 }
+TEST(ParseSize, RejectsValuesAboveInt64InsteadOfRounding) {
+  EXPECT_FALSE(parse_size("10000000000000000000"));  // > 2^63: was rounded to 2^63
+  EXPECT_FALSE(parse_size("99999999999999999999999"));
+  EXPECT_FALSE(parse_size("8388608t"));  // 2^63 bytes exactly
+  EXPECT_EQ(parse_size("9223372036854775807"), 9223372036854775807ull);
+  EXPECT_EQ(parse_size("8388607t"), 8388607ull << 40);
+}
+TEST(ParseSize, IntegersAreExactBeyondDoublePrecision) {
+  EXPECT_EQ(parse_size("9007199254740993"), 9007199254740993ull);  // 2^53 + 1
+}
+TEST(ParseDuration, RejectsOverflow) {
+  EXPECT_FALSE(parse_duration_us("9999999999999999h"));
+  EXPECT_EQ(parse_duration_us("1.5s"), 1500000u);
+}
 TEST(ParseRate, AcceptsPerSecondSuffix) {
   EXPECT_EQ(parse_rate("45MB/s"), 45000000u);
   EXPECT_EQ(parse_rate("10m"), 10ull << 20);
