@@ -37,6 +37,21 @@ class Error : public std::exception {
 // Throws Error::from_errno(op, path, errno).
 [[noreturn]] void throw_errno(std::string_view op, std::string_view path = {});
 
+// Control characters (C0, DEL) written as \n, \t, \r, \e or \xHH (other bytes unchanged), so a
+// value from a file, an image or an argument cannot break a one-line message or a text table,
+// or send escape sequences to a terminal. UTF-8 text passes unchanged.
+std::string escape_control(std::string_view s);
+
+// What cgprof prints for an exception that ends a command: the message (escaped, one line,
+// without the "cgprof: " prefix) and the exit code. cgprof::Error keeps its own exit code;
+// std::filesystem errors become "PATH: OPERATION: REASON"; std::bad_alloc "out of memory"; any
+// other exception "internal error: ...". Always 125 unless the Error says otherwise.
+struct ErrorLine {
+  std::string message;
+  int exit_code = kExitCgprofFailed;
+};
+ErrorLine describe_exception(const std::exception& e);
+
 // Runs f(); an Error thrown by it gains `clause` as context and is rethrown.
 template <class F>
 decltype(auto) with_context(std::string_view clause, F&& f) {

@@ -29,14 +29,21 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);  // --help/--version: 0; a bad option: docker's 125
-    return rc == 0 ? 0 : cgprof::kExitCgprofFailed;
-  } catch (const cgprof::Error& e) {
-    std::fprintf(stderr, "cgprof: %s\n", e.what());
-    return e.exit_code();
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "cgprof: internal error: %s\n", e.what());
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    // A bad command line: one line, as every other error, naming the subcommand and where to
+    // read about it; docker's 125.
+    std::string where = "cgprof";
+    for (const CLI::App* sub = &app; !sub->get_subcommands().empty();) {
+      sub = sub->get_subcommands().front();
+      where += " " + sub->get_name();
+    }
+    std::fprintf(stderr, "cgprof: %s (see '%s --help')\n", cgprof::escape_control(e.what()).c_str(),
+                 where.c_str());
     return cgprof::kExitCgprofFailed;
+  } catch (const std::exception& e) {
+    const cgprof::ErrorLine line = cgprof::describe_exception(e);
+    std::fprintf(stderr, "cgprof: %s\n", line.message.c_str());
+    return line.exit_code;
   }
   return outcome.exit_code;
 }

@@ -57,12 +57,10 @@ std::string read_all(int fd) {
     // unpack must not keep running, holding the store's locks.
     if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) ::_exit(1);
     f();
-  } catch (const Error& e) {
-    code = e.exit_code();
-    msg = e.message();
   } catch (const std::exception& e) {
-    code = kExitCgprofFailed;
-    msg = e.what();
+    ErrorLine line = describe_exception(e);
+    code = line.exit_code;
+    msg = std::move(line.message);
   }
   if (!msg.empty()) write_all(result, std::to_string(code) + " " + msg);
   ::_exit(msg.empty() ? 0 : 1);
