@@ -64,7 +64,7 @@ void run_calibrate(const CalibrateArgs& a) {
     throw Error("calibrate: --device " + a.device +
                 " is a built-in profile with no file; give a profile file (or -o FILE after "
                 "copying one)");
-  const auto measured = analysis::parse_measurements_csv(read_file(a.measured), a.measured);
+  const auto measured = analysis::parse_measurements_csv(read_regular_file(a.measured, kMaxConfigFileBytes), a.measured);
   const auto runs = report::load_runs(a.paths);
   const auto cals = analysis::calibrate(measured, run_points(runs), a.measured);
 
@@ -96,7 +96,8 @@ void run_calibrate(const CalibrateArgs& a) {
     for (std::size_t i = 0; i < c.points.size(); ++i) {
       const auto& p = c.points[i];
       const double fitted = f.slope * p.x + f.intercept;
-      std::snprintf(line, sizeof line, "  %-28s %14s %14s %14s %12s%s\n", p.label.c_str(),
+      std::snprintf(line, sizeof line, "  %-28s %14s %14s %14s %12s%s\n",
+                    escape_control(p.label).c_str(),
                     num(p.x).c_str(), num(p.y).c_str(), num(fitted).c_str(),
                     num(f.residuals[i]).c_str(), i == f.worst ? "  <- worst" : "");
       text += line;
@@ -138,7 +139,7 @@ void run_calibrate(const CalibrateArgs& a) {
 
   const std::string target = a.output.empty() ? profile.source : a.output;
   if (!a.dry_run) {
-    if (target != profile.source) report::write_file_atomic(target, read_file(profile.source));
+    if (target != profile.source) report::write_file_atomic(target, read_regular_file(profile.source, kMaxConfigFileBytes));
     // Both writers validate the edited profile before they replace the file atomically.
     write_profile_calibration(target, fits);
     if (new_speed) write_profile_core_speed(target, *new_speed);

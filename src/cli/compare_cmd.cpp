@@ -76,17 +76,22 @@ std::string human(double v, const char* unit) {
 std::string ranking_table(const std::vector<analysis::RankedItem>& items,
                           const analysis::MetricInfo& m) {
   std::size_t w = 4;
-  for (const auto& it : items) w = std::max(w, it.key.size());
+  std::vector<std::string> keys;  // escaped: item names come from labels and result files
+  for (const auto& it : items) {
+    keys.push_back(escape_control(it.key));
+    w = std::max(w, keys.back().size());
+  }
   std::string out;
   char line[512];
   std::snprintf(line, sizeof line, "%-4s  %-*s  %4s  %-28s  %s\n", "rank", static_cast<int>(w),
                 "item", "runs", (std::string(m.name) + " (mean ± 95% CI)").c_str(), "vs best");
   out += line;
-  for (const auto& it : items) {
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const auto& it = items[i];
     std::string value = human(it.value.mean, m.unit);
     if (it.value.n > 1) value += " ± " + human(it.value.ci_high - it.value.mean, m.unit);
     std::snprintf(line, sizeof line, "%-4u  %-*s  %4zu  %-28s  %.2fx\n", it.rank,
-                  static_cast<int>(w), it.key.c_str(), it.value.n, value.c_str(), it.ratio_to_best);
+                  static_cast<int>(w), keys[i].c_str(), it.value.n, value.c_str(), it.ratio_to_best);
     out += line;
   }
   return out;
@@ -110,11 +115,11 @@ std::string agreement_text(const std::string& a, const std::string& b,
                            const analysis::RankAgreement& r) {
   char line[512];
   std::snprintf(line, sizeof line,
-                "%s vs %s: Kendall tau-b %.3f, Spearman rho %.3f over %zu items\n", a.c_str(),
-                b.c_str(), r.kendall_tau, r.spearman_rho, r.keys.size());
+                "%s vs %s: Kendall tau-b %.3f, Spearman rho %.3f over %zu items\n",
+                escape_control(a).c_str(), escape_control(b).c_str(), r.kendall_tau, r.spearman_rho, r.keys.size());
   std::string out = line;
-  for (const auto& k : r.only_a) out += "  only in " + a + ": " + k + "\n";
-  for (const auto& k : r.only_b) out += "  only in " + b + ": " + k + "\n";
+  for (const auto& k : r.only_a) out += escape_control("  only in " + a + ": " + k) + "\n";
+  for (const auto& k : r.only_b) out += escape_control("  only in " + b + ": " + k) + "\n";
   return out;
 }
 
@@ -156,7 +161,7 @@ void run_compare(const CompareArgs& a) {
 
   if (!a.against.empty()) {
     // cgprof's numbers keyed by the CSV's labels, against the device's numbers.
-    const auto meas = analysis::parse_measurements_csv(read_file(a.against), a.against);
+    const auto meas = analysis::parse_measurements_csv(read_regular_file(a.against, kMaxConfigFileBytes), a.against);
     std::map<std::string, double> device;
     for (const auto& m : meas)
       if (m.metric == metric.name) device[m.label] = m.value;

@@ -183,18 +183,18 @@ void print_list(bool as_json) {
               "IO (ROOTFS)", "FROM", "DESCRIPTION");
   for (const DeviceListing& item : items) {
     if (!item.profile) {
-      std::fprintf(stderr, "cgprof: warning: %s\n", item.error.c_str());
+      std::fprintf(stderr, "cgprof: warning: %s\n", escape_control(item.error).c_str());
       continue;
     }
     const DeviceProfile& p = *item.profile;
     const Limits& l = p.limits;
     auto q = l.quota_cores();
     std::string from = item.origin + (item.shadowed ? " (shadowed)" : "");
-    std::printf("%-14s %5s %6s %6s %9s %-20s %-12s %s\n", p.name.c_str(),
+    std::printf("%-14s %5s %6s %6s %9s %-20s %-12s %s\n", escape_control(p.name).c_str(),
                 l.cores ? std::to_string(*l.cores).c_str() : "-",
                 l.cores ? fixed(l.core_speed, 2).c_str() : "-", q ? fixed(*q, 2).c_str() : "-",
                 l.memory_max ? format_size(*l.memory_max).c_str() : "-", io_summary(l).c_str(),
-                from.c_str(), p.description.c_str());
+                from.c_str(), escape_control(p.description).c_str());
   }
   std::printf("\nSearched, first match wins:\n");
   if (dirs.empty()) std::printf("  (no profile directory exists)\n");
@@ -227,7 +227,8 @@ void print_show(const DeviceProfile& p, const LimitOverrides& o, bool as_json) {
     std::cout << out.dump(2) << "\n";
     return;
   }
-  std::printf("device:       %s: %s\n", p.name.c_str(), p.description.c_str());
+  std::printf("device:       %s: %s\n", escape_control(p.name).c_str(),
+              escape_control(p.description).c_str());
   std::printf("profile:      %s (%s)%s\n", p.source.empty() ? "built in" : p.source.c_str(),
               p.origin.c_str(), o.empty() ? "" : ", with command-line overrides");
   auto q = l.quota_cores();

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "cgprof/error.hpp"
 #include "cgprof/image.hpp"
 #include "cgprof/units.hpp"
 #include "commands.hpp"
@@ -150,7 +151,7 @@ void add_image_command(CLI::App& app, Outcome& /*out*/) {
       std::printf("%-14s %-11s %-11s %-7s %-10s %-5s %s\n", c.key.substr(0, 12).c_str(),
                   format_size(c.bytes).c_str(), format_size(c.unique_bytes).c_str(),
                   c.layers ? std::to_string(c.layers).c_str() : "flat", age(c.created).c_str(),
-                  c.in_use ? "yes" : "no", c.source.c_str());
+                  c.in_use ? "yes" : "no", escape_control(c.source).c_str());
   });
 
   CLI::App* pr = img->add_subcommand("prune",

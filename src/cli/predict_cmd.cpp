@@ -88,7 +88,8 @@ void run_predict(const PredictArgs& a) {
         }
       }
       const char* unit = analysis::find_metric(metric).unit;
-      std::snprintf(line, sizeof line, "%-30s %-14s %12s %12s   [%s, %s] %s\n", item.c_str(),
+      std::snprintf(line, sizeof line, "%-30s %-14s %12s %12s   [%s, %s] %s\n",
+                    escape_control(item).c_str(),
                     metric.c_str(), num(x).c_str(), num(p.value).c_str(), num(p.low).c_str(),
                     num(p.high).c_str(), unit);
       text += line;

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "cgprof/error.hpp"
 #include "cgprof/result.hpp"
 #include "cgprof/units.hpp"
 
@@ -37,7 +38,11 @@ std::string size(double bytes) {
 
 class Table {
  public:
-  void row(const std::string& label, const std::string& value) { rows_.push_back({label, value}); }
+  // Values come from the command line, labels and files: control characters are escaped so they
+  // cannot break the table or drive the terminal.
+  void row(const std::string& label, const std::string& value) {
+    rows_.push_back({label, escape_control(value)});
+  }
   std::string str() const {
     size_t w = 0;
     for (const auto& r : rows_) w = std::max(w, r.first.size());
