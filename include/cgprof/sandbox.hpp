@@ -34,6 +34,11 @@ Volume parse_volume(std::string_view arg);
 // "-e K=V" -> "K=V"; "-e K" -> "K=<host value>" or nullopt when K is unset on the host (docker
 // drops it then). Throws Error for an empty or malformed name.
 std::optional<std::string> parse_env_arg(std::string_view arg);
+// "" if `name` is a valid container host name, else why not: RFC 1123 labels (letters, digits and
+// '-', not at either end of a label; '_' is let through as many hosts use it) joined by '.', at
+// most 64 characters (the kernel's limit).
+// A newline would add a line to the container's /etc/hosts; other characters break resolvers.
+std::string hostname_problem(std::string_view name);
 // docker --env-file: one K=V or K per line, '#' comments and blank lines skipped.
 // `path` is only used in error messages ("FILE: line N: ...").
 std::vector<std::string> parse_env_file(std::string_view content, std::string_view path);

@@ -63,7 +63,8 @@ void apply_sandbox_options(const SandboxOptions& o, sandbox::ProcessSpec& spec) 
   for (const auto& v : o.volumes) spec.volumes.push_back(parse_volume(v));
   // docker's order: env files first, then -e, later ones win.
   for (const auto& f : o.env_files) {
-    std::string content = with_context("--env-file", [&] { return read_file(f); });
+    std::string content =
+        with_context("--env-file", [&] { return read_regular_file(f, kMaxConfigFileBytes); });
     for (auto& kv : parse_env_file(content, f)) set_env(spec.env, kv);
   }
   for (const auto& e : o.env)
@@ -76,8 +77,8 @@ void apply_sandbox_options(const SandboxOptions& o, sandbox::ProcessSpec& spec) 
   if (o.net == "none") spec.net = NetMode::kNone;
   if (o.net == "host") spec.net = NetMode::kHost;
   if (!o.hostname.empty()) {
-    if (o.hostname.size() > 64)
-      throw Error("--hostname " + o.hostname + ": longer than 64 characters");
+    if (std::string why = hostname_problem(o.hostname); !why.empty())
+      throw Error("--hostname \"" + o.hostname + "\": " + why + "; give a name like model-test");
     spec.hostname = o.hostname;
   } else if (spec.net == NetMode::kHost) {
     char host[65] = {};
@@ -96,7 +97,9 @@ void apply_sandbox_options(const SandboxOptions& o, sandbox::ProcessSpec& spec) 
         spec.seccomp = SeccompPolicy{};
         spec.seccomp->unconfined = true;
       } else {
-        std::string json = with_context("--security-opt seccomp", [&] { return read_file(value); });
+        std::string json = with_context("--security-opt seccomp", [&] {
+          return read_regular_file(value, kMaxConfigFileBytes);
+        });
         spec.seccomp = parse_seccomp_profile(json, value, spec.capabilities);
       }
     } else if (s == "no-new-privileges" || s == "no-new-privileges:true" ||

@@ -203,6 +203,10 @@ void Container::start(const ProcessSpec& spec, const LaunchOptions& opts) {
         {v.host_path, -1, S_ISDIR(st.st_mode), v.read_only, strip_slashes(v.container_path)});
   }
 
+  // The host name goes into /etc/hosts and /etc/hostname: a newline there would add a line.
+  if (std::string why = hostname_problem(spec.hostname); !why.empty())
+    throw Error("host name \"" + spec.hostname + "\": " + why);
+
   // Environment with docker's defaults.
   plan.env_storage = spec.env;
   if (!find_env(plan.env_storage, "PATH"))

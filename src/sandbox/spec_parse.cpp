@@ -1,4 +1,5 @@
 // Parsing of docker-spelled options into spec pieces: -v, -e, --env-file.
+#include <cctype>
 #include <cstdlib>
 
 #include "cgprof/error.hpp"
@@ -77,6 +78,26 @@ Volume parse_volume(std::string_view arg) {
                 " or beneath it: the container's kernel file systems are set up by cgprof (as "
                 "runc refuses them)");
   return v;
+}
+
+std::string hostname_problem(std::string_view name) {
+  if (name.empty()) return "is empty";
+  if (name.size() > 64) return "is longer than 64 characters";
+  size_t label_start = 0;
+  for (size_t i = 0; i <= name.size(); ++i) {
+    if (i == name.size() || name[i] == '.') {
+      const std::string_view label = name.substr(label_start, i - label_start);
+      if (label.empty()) return "has an empty label (two dots, or a dot at either end)";
+      if (label.front() == '-' || label.back() == '-')
+        return "has a label that starts or ends with '-'";
+      label_start = i + 1;
+      continue;
+    }
+    const char c = name[i];
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'))
+      return "may hold only letters, digits, '-', '_' and '.'";
+  }
+  return "";
 }
 
 std::optional<std::string> parse_env_arg(std::string_view arg) {

@@ -73,5 +73,23 @@ TEST(SetEnv, ReplacesByNameOnly) {
   EXPECT_EQ(find_env(env, "B"), nullptr);
 }
 
+TEST(Hostname, AcceptsRfc1123NamesAndUnderscore) {
+  EXPECT_EQ(hostname_problem("cgprof"), "");
+  EXPECT_EQ(hostname_problem("pi-4.lab"), "");
+  EXPECT_EQ(hostname_problem("build_host7"), "");
+  EXPECT_EQ(hostname_problem(std::string(64, 'a')), "");
+}
+
+TEST(Hostname, RefusesWhatWouldInjectOrBreakFiles) {
+  EXPECT_NE(hostname_problem("x\n10.0.0.1 evil"), "");  // a line injected into /etc/hosts
+  EXPECT_NE(hostname_problem("a b"), "");
+  EXPECT_NE(hostname_problem("tab\t"), "");
+  EXPECT_NE(hostname_problem(""), "");
+  EXPECT_NE(hostname_problem(std::string(65, 'a')), "");
+  EXPECT_NE(hostname_problem("-lead"), "");
+  EXPECT_NE(hostname_problem("a..b"), "");
+  EXPECT_NE(hostname_problem("trail."), "");
+}
+
 }  // namespace
 }  // namespace cgprof::sandbox
