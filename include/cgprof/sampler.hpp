@@ -239,11 +239,12 @@ struct SamplesHeader {
   std::vector<unsigned> field_index;  // per stored field: its index among the Sample's fields
 };
 
-// Streams a samples.bin file. Throws Error (naming the file) on a bad header or a layout
-// this build cannot read.
+// Streams a samples.bin file. Throws Error (naming the file) if it is not a regular file (a FIFO
+// or device is refused without blocking; with nofollow, a symbolic link too), on a bad header or
+// a layout this build cannot read.
 class SamplesReader {
  public:
-  SamplesReader(int dirfd, const std::string& path);
+  SamplesReader(int dirfd, const std::string& path, bool nofollow = false);
   const SamplesHeader& header() const { return header_; }
   // Next sample; false at the end (a trailing partial record is ignored). Fields the file does
   // not store are 0.

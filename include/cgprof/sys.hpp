@@ -58,6 +58,10 @@ inline constexpr std::size_t kMaxResultJsonBytes = 64u << 20;   // run.json and 
 // dirfd may be AT_FDCWD.
 std::string read_regular_file_at(int dirfd, const std::string& path, std::size_t max_bytes,
                                  bool nofollow = false);
+// Opens a file a user or an image names for reading, with the same checks (non-blocking open,
+// regular file only, optionally no final symlink) but no size cap: for streamed files
+// (samples.bin). Throws Error naming the path and the fix.
+UniqueFd open_regular_file_at(int dirfd, const std::string& path, bool nofollow = false);
 // The same checks and cap on a file the caller opened itself (O_NONBLOCK, e.g. with openat2
 // RESOLVE_IN_ROOT inside an image's rootfs); `path` names it in errors.
 std::string read_regular_fd(UniqueFd fd, const std::string& path, std::size_t max_bytes);

@@ -78,7 +78,7 @@ int run_child(const std::vector<std::string>& argv, const std::string& cwd) {
 }
 
 int run_experiment(const ExperimentArgs& a) {
-  const report::Experiment e = report::parse_experiment(read_file(a.file), a.file);
+  const report::Experiment e = report::parse_experiment(read_regular_file(a.file, kMaxConfigFileBytes), a.file);
   fs::path out = a.output.empty() ? fs::path(e.base_dir) / e.output : fs::path(a.output);
   out = fs::absolute(out).lexically_normal();
   fs::create_directories(out);

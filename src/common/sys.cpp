@@ -59,10 +59,19 @@ std::string size_text(std::size_t n) {
   return std::to_string(n) + " bytes";
 }
 
+// fstat of fd; throws unless it is a regular file.
+struct stat stat_regular(int fd, const std::string& path) {
+  struct stat st {};
+  if (::fstat(fd, &st) < 0) throw_errno("stat", path);
+  if (!S_ISREG(st.st_mode))
+    throw Error(path + ": is " + file_kind(st.st_mode) + ", not a regular file (give a regular file)",
+                kExitCgprofFailed, EINVAL);
+  return st;
+}
+
 }  // namespace
 
-std::string read_regular_file_at(int dirfd, const std::string& path, std::size_t max_bytes,
-                                 bool nofollow) {
+UniqueFd open_regular_file_at(int dirfd, const std::string& path, bool nofollow) {
   int flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0);
   int fd = ::openat(dirfd, path.c_str(), flags);
   if (fd < 0) {
@@ -71,16 +80,19 @@ std::string read_regular_file_at(int dirfd, const std::string& path, std::size_t
       throw Error(path + ": is a symbolic link (give a regular file)", kExitCgprofFailed, err);
     throw Error::from_errno("open", path, err);
   }
-  return read_regular_fd(UniqueFd(fd), path, max_bytes);
+  UniqueFd owned(fd);
+  stat_regular(fd, path);
+  return owned;
+}
+
+std::string read_regular_file_at(int dirfd, const std::string& path, std::size_t max_bytes,
+                                 bool nofollow) {
+  return read_regular_fd(open_regular_file_at(dirfd, path, nofollow), path, max_bytes);
 }
 
 std::string read_regular_fd(UniqueFd owned, const std::string& path, std::size_t max_bytes) {
   const int fd = owned.get();
-  struct stat st {};
-  if (::fstat(fd, &st) < 0) throw_errno("stat", path);
-  if (!S_ISREG(st.st_mode))
-    throw Error(path + ": is " + file_kind(st.st_mode) + ", not a regular file (give a regular file)",
-                kExitCgprofFailed, EINVAL);
+  const struct stat st = stat_regular(fd, path);
   if (static_cast<std::uint64_t>(st.st_size) > max_bytes)
     throw Error(path + ": " + std::to_string(st.st_size) + " bytes, over the " +
                     size_text(max_bytes) + " limit for this kind of file",

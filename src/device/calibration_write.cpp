@@ -108,7 +108,7 @@ void replace_file(const std::string& path, const std::string& data) {
 void write_profile_calibration(const std::string& path,
                                const std::map<std::string, CalibrationFit>& fits,
                                bool replace_all) {
-  std::string text = read_file(path);
+  std::string text = read_regular_file(path, kMaxConfigFileBytes);
   DeviceProfile before = parse_device_profile(text, path);
   std::map<std::string, CalibrationFit> merged = replace_all ? fits : before.calibration;
   if (!replace_all)
@@ -139,7 +139,7 @@ void write_profile_core_speed(const std::string& path, double speed) {
   if (!(speed > 0 && speed <= 64))
     throw Error("updating cpu.speed of " + path + ": " + std::to_string(speed) +
                 " is not a speed factor (above 0, at most 64)");
-  std::string text = read_file(path);
+  std::string text = read_regular_file(path, kMaxConfigFileBytes);
   DeviceProfile before = parse_device_profile(text, path);
   if (!before.limits.cores)
     throw Error("updating cpu.speed of " + path + ": the profile has no [cpu] cores and speed");

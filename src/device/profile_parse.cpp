@@ -255,7 +255,7 @@ DeviceProfile parse_device_profile(std::string_view toml_text, const std::string
 DeviceProfile load_device_profile(const std::string& path) {
   std::string text;
   try {
-    text = read_file(path);
+    text = read_regular_file(path, kMaxConfigFileBytes);
   } catch (Error& e) {
     e.context("device profile " + path);
     throw;

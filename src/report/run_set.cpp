@@ -25,7 +25,7 @@ bool is_file(const fs::path& p) {
 // The array `key` of a JSON file that lists runs (an experiment index, an aggregate).
 nlohmann::json listing(const fs::path& file, const char* key, const char* what) {
   const std::string path = file.string();
-  nlohmann::json j = nlohmann::json::parse(read_file(path), nullptr, false);
+  nlohmann::json j = nlohmann::json::parse(read_regular_file(path, kMaxResultJsonBytes), nullptr, false);
   if (j.is_discarded() || !j.contains(key) || !j[key].is_array())
     throw Error(path + ": not a cgprof " + what + " (no \"" + key + "\" array)");
   return j[key];
@@ -127,10 +127,16 @@ ReportRun load_report_run(const std::string& dir) {
     const std::string samples = run.result.sampler.samples_file.empty()
                                     ? std::string("samples.bin")
                                     : run.result.sampler.samples_file;
+    // run.json names its samples file; it may only name a file in the result directory itself,
+    // and a symbolic link there is not followed (a copied or downloaded result cannot make
+    // `report` read a file elsewhere).
+    if (samples.find('/') != std::string::npos || samples == "." || samples == "..")
+      throw Error("run.json: sampler.samples_file \"" + samples +
+                  "\" must name a file in the result directory (like samples.bin)");
     struct stat st {};
     const std::string path = (fs::path(dir) / samples).string();
-    if (::stat(path.c_str(), &st) == 0) {
-      SamplesReader reader(AT_FDCWD, path);
+    if (::lstat(path.c_str(), &st) == 0) {
+      SamplesReader reader(AT_FDCWD, path, /*nofollow=*/true);
       run.start_monotonic_ns = reader.header().start_monotonic_ns;
       run.start_realtime_ns = reader.header().start_realtime_ns;
       Sample s;

@@ -442,7 +442,7 @@ RunResult load_run_result(const std::string& dir_or_file) {
   if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) path += "/run.json";
   std::string text;
   try {
-    text = read_file(path);
+    text = read_regular_file(path, kMaxResultJsonBytes);
   } catch (Error& e) {
     e.context("loading run result (a cgprof result directory or its run.json)");
     throw;

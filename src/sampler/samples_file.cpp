@@ -12,6 +12,7 @@
 
 #include "cgprof/error.hpp"
 #include "cgprof/sampler.hpp"
+#include "cgprof/sys.hpp"
 
 namespace cgprof {
 namespace {
@@ -73,9 +74,9 @@ void SamplesReader::FileCloser::operator()(std::FILE* f) const {
   std::fclose(f);
 }
 
-SamplesReader::SamplesReader(int dirfd, const std::string& path) : path_(path) {
-  int fd = ::openat(dirfd, path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw_errno("open", path);
+SamplesReader::SamplesReader(int dirfd, const std::string& path, bool nofollow) : path_(path) {
+  // A FIFO or a device named as samples.bin is refused rather than read forever.
+  int fd = open_regular_file_at(dirfd, path, nofollow).release();
   file_.reset(::fdopen(fd, "rb"));
   if (!file_) {
     int err = errno;
