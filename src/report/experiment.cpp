@@ -87,6 +87,8 @@ std::string device_dir_name(const std::string& d) {
   for (char c : stem)
     out +=
         std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ? c : '_';
+  // Never ".", ".." or a hidden directory: "...toml" would otherwise put results in "..".
+  if (!out.empty() && out.front() == '.') out.front() = '_';
   return out.empty() ? "device" : out;
 }
 
@@ -117,7 +119,9 @@ Experiment parse_experiment(std::string_view toml_text, const std::string& sourc
   std::set<std::string> dev_dirs;
   for (const auto& d : e.devices)
     if (!dev_dirs.insert(device_dir_name(d)).second)
-      r.fail(root.get("devices"), "devices", "\"" + d + "\" is listed twice");
+      r.fail(root.get("devices"), "devices",
+             "\"" + d + "\" is listed twice, or another entry has the same result directory \"" +
+                 device_dir_name(d) + "\" (rename one of the files)");
   e.run_args = r.strings(root, "", "run_args");
   const toml::node* wl = root.get("workload");
   if (!wl || !wl->is_array_of_tables())

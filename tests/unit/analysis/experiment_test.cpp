@@ -95,6 +95,30 @@ TEST(Experiment, ErrorsNameFileLineAndKey) {
   EXPECT_NE(error_of("repeat = \n").find("exp/matrix.toml: line 1: "), std::string::npos);
 }
 
+TEST(Experiment, DeviceFileNamesNeverBecomeDotDirectories) {
+  auto e = parse_experiment(
+      "devices = [\"...toml\", \"..toml\", \".hidden.toml\"]\n"
+      "[[workload]]\nname = \"a\"\nrootfs = \"r\"\n",
+      "exp/matrix.toml");
+  auto plan = plan_experiment(e, "/out", "cgprof");
+  ASSERT_EQ(plan.size(), 3u);
+  for (const auto& p : plan) {
+    for (const auto& part : fs::path(p.id)) {
+      EXPECT_NE(part, "..") << p.id;
+      EXPECT_NE(part, ".") << p.id;
+      EXPECT_NE(part.string().front(), '.') << p.id;
+    }
+  }
+  EXPECT_EQ(plan[0].id, "a/_./run-001");  // "...toml": stem ".."
+}
+
+TEST(Experiment, DevicesWithTheSameResultDirectoryAreRefused) {
+  EXPECT_EQ(error_of("devices = [\"a/pi.toml\", \"b/pi.toml\"]\n"
+                     "[[workload]]\nname = \"a\"\nrootfs = \"r\"\n"),
+            "exp/matrix.toml: line 1: devices: \"b/pi.toml\" is listed twice, or another entry has "
+            "the same result directory \"pi\" (rename one of the files)");
+}
+
 TEST(Experiment, RunDirStateDecidesResume) {
   char t[] = "/tmp/cgprof-exp-XXXXXX";
   const std::string root = mkdtemp(t);
