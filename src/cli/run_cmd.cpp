@@ -27,8 +27,12 @@ struct RunArgs {
 // Step 1: what to run and where.
 sandbox::ProcessSpec build_spec(const RunArgs& a) {
   sandbox::ProcessSpec spec;
-  if (a.rootfs.empty()) {  // IMAGE [COMMAND [ARG...]]
-    apply_image(a.image, a.command, spec);
+  if (a.rootfs.empty()) {  // IMAGE [--] [COMMAND [ARG...]]
+    // Options end at IMAGE, so a "--" after it (`cgprof run IMAGE -- CMD`, as with docker and
+    // podman) reaches us as a word: it separates, it is not the command.
+    std::vector<std::string> words = a.command;
+    if (words.size() >= 2 && words[1] == "--") words.erase(words.begin() + 1);
+    apply_image(a.image, words, spec);
     apply_sandbox_options(a.sandbox, spec);
     return spec;
   }

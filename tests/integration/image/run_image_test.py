@@ -57,6 +57,14 @@ def main():
         check(r.stdout.strip() == "z", "--entrypoint with arguments", r.stdout + r.stderr)
         r = cg("--entrypoint", "", ep, "/bin/echo", "plain")
         check(r.stdout.strip() == "plain", "--entrypoint '' clears it", r.stdout + r.stderr)
+        # The README's form `cgprof run IMAGE -- CMD`: the "--" separates, it is not the command.
+        r = cg(ep, "--", "x", "--y")
+        check(r.returncode == 0 and r.stdout.strip() == "ep x --y",
+              "IMAGE -- ARGS: the -- is a separator, options after it are the command's",
+              r.stdout + r.stderr)
+        r = cg("--entrypoint", "", ep, "--", "/bin/echo", "-n", "dd")
+        check(r.returncode == 0 and r.stdout == "dd", "IMAGE -- COMMAND with --entrypoint ''",
+              repr(r.stdout) + r.stderr)
         r = cg(img, "exit 7")
         check(r.returncode == 7, "the workload's exit status is cgprof's", str(r.returncode))
 
