@@ -126,7 +126,7 @@ TEST(MergeOverrides, MemoryReplacesTheLimitAndDropsAHighAboveIt) {
   EXPECT_FALSE(merge_overrides(device(), o).memory_max);
   o.memory = "1m";
   EXPECT_THAT(error_of([&] { merge_overrides(device(), o); }),
-              HasSubstr("--memory: expected a size of at least 4m like 512m or 2GiB, or max, got "
+              HasSubstr("--memory: expected a size of at least 4m like 512m or 2GiB (at most 8 EiB), or max, got "
                         "\"1m\""));
   o.memory = "lots";
   EXPECT_THAT(error_of([&] { merge_overrides(device(), o); }), HasSubstr("--memory: expected"));
