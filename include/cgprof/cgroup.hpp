@@ -1,5 +1,7 @@
-// cgroup v2: find the hierarchy, find a place we may write, create the run's leaf cgroup,
-// write the limits of a Limits value into it, and kill + remove it on every exit path.
+// The run's cgroup, behind one interface (CgroupBackend) with two implementations: cgroup v2
+// (RunCgroup: find the hierarchy, find a place we may write, create the run's leaf cgroup, write
+// the limits of a Limits value into it, and kill + remove it on every exit path) and cgroup v1
+// (hybrid and legacy hosts, as root: one run cgroup per controller hierarchy; cgroup_v1.hpp).
 //
 // Everything works relative to directory fds (the cgroup2 mount, /proc, /sys) so unit tests can
 // hand in fixture trees; cgroup files are opened with
@@ -9,6 +11,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,6 +22,26 @@
 #include "cgprof/sys.hpp"
 
 namespace cgprof {
+
+// ---- layout and backend choice (hierarchy.cpp) ----
+
+// How the host mounts cgroups, from /proc/self/mountinfo.
+enum class CgroupLayout {
+  kNone,     // no cgroup file system at all
+  kUnified,  // pure v2: a cgroup2 mount and no v1 controller hierarchy
+  kHybrid,   // v1 controller hierarchies plus a cgroup2 mount (usually without controllers)
+  kLegacy,   // v1 controller hierarchies only
+};
+CgroupLayout detect_cgroup_layout(std::string_view mountinfo);
+const char* to_string(CgroupLayout layout);  // "none", "v2", "hybrid", "v1"
+
+// --cgroup-manager: which backend a run uses.
+enum class CgroupManager { kAuto, kV1, kV2 };
+// "auto", "v1", "v2"; throws Error naming the word and the choices.
+CgroupManager parse_cgroup_manager(std::string_view text);
+// The backend for a layout: auto picks v1 when v1 controller hierarchies are mounted (hybrid:
+// the controllers are bound there, so the v2 mount has none), else v2.
+int cgroup_version_for(CgroupLayout layout, CgroupManager manager);
 
 // ---- hierarchy discovery (hierarchy.cpp) ----
 
@@ -127,6 +150,17 @@ std::string cpuset_cpus_value(const Limits& limits, std::string_view parent_effe
 // "MAJ:MIN rbps=N wbps=N riops=N wiops=N" (unset keys left out).
 std::string io_max_line(unsigned major, unsigned minor, const IoDeviceLimit& lim);
 
+// The io limits per whole disk, merging everything the profile and the user said about each
+// ("rootfs" resolved to the disk under `rootfs`; a rootfs without one becomes a notice).
+struct DiskIoLimit {
+  unsigned major = 0, minor = 0;
+  IoDeviceLimit limit;
+  std::string name;  // for messages
+};
+std::vector<DiskIoLimit> io_limits_per_disk(const std::vector<IoDeviceLimit>& io,
+                                            const std::string& rootfs, int sys_dirfd,
+                                            std::vector<std::string>* notices);
+
 // What was actually written into the cgroup, for run.json.
 struct LimitsWritten {
   std::string cgroup;                                      // absolute path of the leaf
@@ -196,10 +230,44 @@ struct StaleRunCgroup {
 std::vector<StaleRunCgroup> find_stale_run_cgroups(int parent_fd, int proc_dirfd,
                                                    uint64_t our_pid_ns);
 
+// ---- the backend interface the run path uses ----
+
+// Where a run cgroup's counters are: directory fds (O_PATH) per controller, borrowed from the
+// backend. v2: `unified` only. v1: the run cgroup in each controller's hierarchy (-1 where the
+// controller is not mounted); co-mounted controllers (cpu,cpuacct) share one fd.
+struct CgroupDirs {
+  int version = 2;
+  int unified = -1;
+  int cpu = -1, cpuacct = -1, cpuset = -1, memory = -1, blkio = -1, pids = -1, freezer = -1;
+};
+
+class CgroupBackend {
+ public:
+  virtual ~CgroupBackend() = default;
+  virtual int version() const = 0;
+  virtual CgroupDirs dirs() const = 0;
+  // The run cgroup's absolute path per hierarchy: {"unified": ...} on v2, {"cpu": ...,
+  // "memory": ..., ...} on v1 (co-mounted controllers under their joint name, "cpu,cpuacct").
+  virtual std::vector<std::pair<std::string, std::string>> paths() const = 0;
+  virtual const LimitsWritten& limits_written() const = 0;
+  // v2: the leaf's fd for clone3(CLONE_INTO_CGROUP); -1 on v1.
+  virtual int clone_into_fd() const = 0;
+  // v1: the run cgroups (one per hierarchy) whose cgroup.procs must receive the container's pid
+  // before it runs anything; empty on v2.
+  virtual std::vector<int> join_fds() const = 0;
+  // An fd that kills the cgroup from a signal handler by writing "1" (v2 cgroup.kill); -1 if
+  // none (v1: killing the container's init ends its whole PID namespace instead).
+  virtual int kill_fd() const = 0;
+  virtual void kill() = 0;
+  // Kills, waits until empty, removes every directory it created. Idempotent. Throws Error.
+  virtual void destroy() = 0;
+};
+
 // ---- lifecycle (run_cgroup.cpp) ----
 
 struct RunCgroupOptions {
   Limits limits;
+  CgroupManager manager = CgroupManager::kAuto;
   std::string rootfs = "/";  // its block device gets the "rootfs" io limits
   std::vector<std::string> extra_controllers = {"cpu", "memory", "io", "pids"};  // statistics
   // Roots, for tests; the defaults are the real ones.
@@ -213,17 +281,23 @@ struct RunCgroupOptions {
 // a cgprof killed with SIGKILL: their processes are killed first with cgroup.kill) and says so on
 // stderr in one line ("cgprof: removed 1 stale run cgroup left by a killed cgprof (pid N)"), or
 // prints a notice naming one it could not remove and goes on.
-class RunCgroup {
+class RunCgroup final : public CgroupBackend {
  public:
   static RunCgroup create(const RunCgroupOptions& opts);
 
   RunCgroup(RunCgroup&&) noexcept;
   RunCgroup& operator=(RunCgroup&&) noexcept;
-  ~RunCgroup();
+  ~RunCgroup() override;
 
   int dirfd() const { return dir_.get(); }  // O_PATH|O_DIRECTORY: for CLONE_INTO_CGROUP, openat
   const std::string& path() const { return path_; }  // absolute
-  const LimitsWritten& limits_written() const { return written_; }
+  const LimitsWritten& limits_written() const override { return written_; }
+
+  int version() const override { return 2; }
+  CgroupDirs dirs() const override;
+  std::vector<std::pair<std::string, std::string>> paths() const override;
+  int clone_into_fd() const override { return dir_.get(); }
+  std::vector<int> join_fds() const override { return {}; }
 
   // memory.peak in bytes, nullopt if the kernel lacks it (< 5.19).
   std::optional<uint64_t> memory_peak() const;
@@ -232,12 +306,12 @@ class RunCgroup {
 
   // Kills every process in the cgroup (cgroup.kill; else SIGKILL each pid until none is left).
   // Async-signal-safe variant for signal handlers: kill_fd() is an fd of cgroup.kill or -1.
-  void kill();
-  int kill_fd() const { return kill_fd_.get(); }
+  void kill() override;
+  int kill_fd() const override { return kill_fd_.get(); }
 
   // kill, wait for cgroup.events "populated 0" (bounded), rmdir the leaf and, if empty, the
   // "cgprof" parent. Idempotent. Throws Error if the cgroup could not be removed.
-  void destroy();
+  void destroy() override;
 
  private:
   RunCgroup() = default;
@@ -254,5 +328,9 @@ class RunCgroup {
 
 // Waits until `cgroup.events` of dirfd says "populated 0", at most timeout_ms. True if empty.
 bool wait_unpopulated(int cgroup_dirfd, int timeout_ms);
+
+// The run's cgroup with the backend opts.manager picks for this host's layout (v2: RunCgroup;
+// v1: V1RunCgroup of cgroup_v1.hpp). Throws Error (one line: why, and what to do).
+std::unique_ptr<CgroupBackend> create_run_cgroup(const RunCgroupOptions& opts);
 
 }  // namespace cgprof

@@ -30,12 +30,16 @@ struct CounterSnapshot {
   IoStat io;
   Pressure cpu_pressure, memory_pressure, io_pressure;
   std::optional<uint64_t> memory_current, memory_peak, pids_current, pids_peak;
+  const char* memory_peak_file = "memory.peak";  // v1: memory.max_usage_in_bytes
   NetDevStat net;
 };
 
 // Reads every counter present; absent files leave has_* false / nullopt. net_pid < 0: no net.
 // Throws Error only if cgroup_dirfd is not a readable directory.
 CounterSnapshot read_counters(int cgroup_dirfd, pid_t net_pid = -1);
+// The same for any backend's run cgroup (v2: the call above; v1: each controller's "stat" of
+// cgroup_v1.hpp, mapped onto the same fields; PSI stays absent).
+CounterSnapshot read_counters(const CgroupDirs& dirs, pid_t net_pid = -1);
 
 struct HostInfo {
   std::string kernel;     // uname -r
@@ -119,6 +123,10 @@ struct RunResult {
   std::map<std::string, std::string> limits_written;
   std::vector<std::string> notices;  // limits not applied, and why ("rootfs on tmpfs: no io.max")
   std::string cgroup;                // the run's cgroup ("/sys/fs/cgroup/cgprof/<run-id>")
+  // The backend ("cgroup": {"version": N, "paths": {...}}; version 0: not recorded) and the run
+  // cgroup's path per hierarchy ("unified" on v2; "cpu", "memory", ... on v1).
+  int cgroup_version = 0;
+  std::map<std::string, std::string> cgroup_paths;
   // Workload
   std::string rootfs;
   std::string image;         // reference as given

@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cgprof/cgroup.hpp"
 #include "cgprof/stat_parsers.hpp"
 
 namespace cgprof {
@@ -187,6 +188,8 @@ struct SamplerStats {
 class Sampler {
  public:
   Sampler(int cgroup_dirfd, SamplerConfig config);
+  // Any backend's run cgroup (CgroupBackend::dirs()): v1 files map onto the same fields.
+  Sampler(const CgroupDirs& dirs, SamplerConfig config);
   ~Sampler();
   Sampler(const Sampler&) = delete;
   Sampler& operator=(const Sampler&) = delete;

@@ -190,6 +190,10 @@ const char* to_string(CgroupPlacement p);
 
 struct LaunchOptions {
   int cgroup_fd = -1;           // cgroup v2 directory fd; borrowed, must outlive start()
+  // cgroup v1: the run's cgroup in each hierarchy (directory fds, borrowed). v1 has no
+  // CLONE_INTO_CGROUP: the child's pid goes into each one's cgroup.procs while it waits for
+  // its go, before it runs any setup (kCgroupProcs).
+  std::vector<int> cgroup_join_fds;
   bool forward_signals = true;  // SIGINT/TERM/HUP/QUIT/USR1/USR2 to cgprof reach the workload
   bool quiet = false;           // suppress one-line notices (overlay fallback, ...) on stderr
 };

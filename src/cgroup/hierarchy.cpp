@@ -1,7 +1,10 @@
-// Finding the cgroup v2 hierarchy and our place in it from /proc/self/{mountinfo,cgroup}.
+// Finding the cgroup hierarchies (v2, and v1's controller hierarchies) and our place in each
+// from /proc/self/{mountinfo,cgroup}; the host's layout and the backend for it.
+#include <algorithm>
 #include <cerrno>
 
 #include "cgprof/cgroup.hpp"
+#include "cgprof/cgroup_v1.hpp"
 #include "cgprof/error.hpp"
 
 namespace cgprof {
@@ -44,6 +47,38 @@ void for_each_mount(std::string_view mountinfo, F&& f) {
   }
 }
 
+// Our cgroup as /proc/self/cgroup gives it, relative to a mount of the hierarchy whose root
+// inside the hierarchy is `mount_root`: "" for the mount's root, else "a/b".
+std::string relative_to_mount(std::string path, const std::string& mount_root) {
+  if (path.size() > 10 && path.compare(path.size() - 10, 10, " (deleted)") == 0)
+    path.resize(path.size() - 10);
+  // A mount of a sub-tree (containers) shows its root in mountinfo; paths in /proc/self/cgroup are
+  // relative to our cgroup namespace, which then usually is that same sub-tree.
+  if (mount_root != "/" && path.compare(0, mount_root.size(), mount_root) == 0 &&
+      (path.size() == mount_root.size() || path[mount_root.size()] == '/'))
+    path.erase(0, mount_root.size());
+  if (path.compare(0, 3, "/..") == 0) {
+    throw Error("our cgroup " + path +
+                " lies outside our cgroup namespace; run cgprof inside the "
+                "namespace's hierarchy");
+  }
+  while (!path.empty() && path.front() == '/') path.erase(0, 1);
+  while (!path.empty() && path.back() == '/') path.pop_back();
+  return path;
+}
+
+std::vector<std::string> split_commas(std::string_view s) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos <= s.size()) {
+    size_t c = s.find(',', pos);
+    if (c == std::string_view::npos) c = s.size();
+    if (c > pos) out.emplace_back(s.substr(pos, c - pos));
+    pos = c + 1;
+  }
+  return out;
+}
+
 }  // namespace
 
 std::optional<CgroupMount> parse_cgroup2_mount(std::string_view mountinfo) {
@@ -63,6 +98,89 @@ bool has_cgroup1_controllers(std::string_view mountinfo) {
     if (m.fstype == "cgroup" && m.super_opts.find("name=") == std::string::npos) v1 = true;
   });
   return v1;
+}
+
+CgroupLayout detect_cgroup_layout(std::string_view mountinfo) {
+  bool v2 = parse_cgroup2_mount(mountinfo).has_value();
+  bool v1 = has_cgroup1_controllers(mountinfo);
+  if (v1) return v2 ? CgroupLayout::kHybrid : CgroupLayout::kLegacy;
+  return v2 ? CgroupLayout::kUnified : CgroupLayout::kNone;
+}
+
+const char* to_string(CgroupLayout layout) {
+  switch (layout) {
+    case CgroupLayout::kUnified:
+      return "v2";
+    case CgroupLayout::kHybrid:
+      return "hybrid";
+    case CgroupLayout::kLegacy:
+      return "v1";
+    case CgroupLayout::kNone:
+      break;
+  }
+  return "none";
+}
+
+CgroupManager parse_cgroup_manager(std::string_view text) {
+  if (text == "auto") return CgroupManager::kAuto;
+  if (text == "v1") return CgroupManager::kV1;
+  if (text == "v2") return CgroupManager::kV2;
+  throw Error("--cgroup-manager " + std::string(text) + ": expected auto, v1 or v2");
+}
+
+int cgroup_version_for(CgroupLayout layout, CgroupManager manager) {
+  if (manager == CgroupManager::kV1) return 1;
+  if (manager == CgroupManager::kV2) return 2;
+  return layout == CgroupLayout::kHybrid || layout == CgroupLayout::kLegacy ? 1 : 2;
+}
+
+std::string V1Hierarchy::name() const {
+  std::string n;
+  for (const std::string& c : controllers) n += (n.empty() ? "" : ",") + c;
+  return n;
+}
+
+bool V1Hierarchy::has(std::string_view controller) const {
+  return std::find(controllers.begin(), controllers.end(), controller) != controllers.end();
+}
+
+std::vector<V1Hierarchy> parse_v1_hierarchies(std::string_view mountinfo,
+                                              std::string_view proc_self_cgroup) {
+  std::vector<V1Hierarchy> out;
+  size_t pos = 0;
+  while (pos < proc_self_cgroup.size()) {
+    size_t nl = proc_self_cgroup.find('\n', pos);
+    if (nl == std::string_view::npos) nl = proc_self_cgroup.size();
+    std::string_view line = proc_self_cgroup.substr(pos, nl - pos);
+    pos = nl + 1;
+    // "ID:CONTROLLERS:PATH"; the path may hold ':'.
+    size_t c1 = line.find(':');
+    size_t c2 = c1 == std::string_view::npos ? c1 : line.find(':', c1 + 1);
+    if (c2 == std::string_view::npos) continue;
+    std::vector<std::string> ctl = split_commas(line.substr(c1 + 1, c2 - c1 - 1));
+    if (ctl.empty() || ctl[0].compare(0, 5, "name=") == 0) continue;  // v2 entry, named
+    bool used = false;
+    for (const char* c : kV1Controllers) used |= std::find(ctl.begin(), ctl.end(), c) != ctl.end();
+    if (!used) continue;
+    // The mount whose super options name exactly these controllers; the first one, unless one
+    // lies directly under /sys/fs/cgroup.
+    std::optional<std::pair<std::string, std::string>> mount;  // mount point, root
+    for_each_mount(mountinfo, [&](const MountLine& m) {
+      if (m.fstype != "cgroup") return;
+      std::vector<std::string> opts = split_commas(m.super_opts);
+      for (const std::string& c : ctl)
+        if (std::find(opts.begin(), opts.end(), c) == opts.end()) return;
+      bool canonical = m.mount_point.compare(0, 15, "/sys/fs/cgroup/") == 0;
+      if (!mount || canonical) mount = std::make_pair(m.mount_point, m.root);
+    });
+    if (!mount) continue;
+    V1Hierarchy h;
+    h.mount_point = mount->first;
+    h.controllers = ctl;
+    h.self = relative_to_mount(std::string(line.substr(c2 + 1)), mount->second);
+    out.push_back(std::move(h));
+  }
+  return out;
 }
 
 std::optional<std::string> parse_cgroup_v2_path(std::string_view text) {
@@ -95,21 +213,7 @@ CgroupHierarchy discover_hierarchy(int proc_dirfd) {
         "/proc/self/cgroup has no cgroup v2 entry (\"0::/path\"); cgprof needs a cgroup v2 "
         "host (boot with systemd.unified_cgroup_hierarchy=1)");
   }
-  std::string path = *self;
-  if (path.size() > 10 && path.compare(path.size() - 10, 10, " (deleted)") == 0)
-    path.resize(path.size() - 10);
-  // A mount of a sub-tree (containers) shows its root in mountinfo; paths in /proc/self/cgroup are
-  // relative to our cgroup namespace, which then usually is that same sub-tree.
-  if (mount->root != "/" && path.compare(0, mount->root.size(), mount->root) == 0 &&
-      (path.size() == mount->root.size() || path[mount->root.size()] == '/'))
-    path.erase(0, mount->root.size());
-  if (path.compare(0, 3, "/..") == 0) {
-    throw Error("our cgroup " + path +
-                " lies outside our cgroup namespace; run cgprof inside the "
-                "namespace's hierarchy");
-  }
-  while (!path.empty() && path.front() == '/') path.erase(0, 1);
-  while (!path.empty() && path.back() == '/') path.pop_back();
+  std::string path = relative_to_mount(*self, mount->root);
   CgroupHierarchy h;
   h.mount_point = mount->mount_point;
   h.self = path;

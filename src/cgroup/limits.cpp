@@ -186,6 +186,39 @@ BlockDevice resolve_block_device(const std::string& name, int sys_dirfd) {
   return BlockDevice{dma, dmi, name};
 }
 
+std::vector<DiskIoLimit> io_limits_per_disk(const std::vector<IoDeviceLimit>& io,
+                                            const std::string& rootfs, int sys_dirfd,
+                                            std::vector<std::string>* notices) {
+  // One entry per disk, merging everything the profile and the user said about it.
+  std::map<std::pair<unsigned, unsigned>, std::pair<IoDeviceLimit, std::string>> per_disk;
+  for (const IoDeviceLimit& lim : io) {
+    std::optional<BlockDevice> dev;
+    if (lim.device == "rootfs") {
+      std::string why;
+      dev = block_device_of_path(rootfs, sys_dirfd, &why);
+      if (!dev) {
+        notices->push_back(why);
+        continue;
+      }
+    } else {
+      dev = resolve_block_device(lim.device, sys_dirfd);
+    }
+    auto& [merged, name] = per_disk[{dev->major, dev->minor}];
+    name = dev->name;
+    auto take = [](std::optional<uint64_t>& dst, const std::optional<uint64_t>& src) {
+      if (src) dst = src;
+    };
+    take(merged.read_bps, lim.read_bps);
+    take(merged.write_bps, lim.write_bps);
+    take(merged.read_iops, lim.read_iops);
+    take(merged.write_iops, lim.write_iops);
+  }
+  std::vector<DiskIoLimit> out;
+  for (const auto& [dev, entry] : per_disk)
+    out.push_back({dev.first, dev.second, entry.first, entry.second});
+  return out;
+}
+
 LimitsWritten write_limits(int leaf_fd, int parent_fd, const Limits& l, const std::string& rootfs,
                            int sys_dirfd) {
   LimitsWritten w;
@@ -236,34 +269,10 @@ LimitsWritten write_limits(int leaf_fd, int parent_fd, const Limits& l, const st
   }
   if (enabled("pids")) put("pids.max", l.pids_max ? std::to_string(*l.pids_max) : "max");
   if (!l.io.empty() && enabled("io")) {
-    // One io.max line per disk, merging everything the profile and the user said about it.
-    std::map<std::pair<unsigned, unsigned>, std::pair<IoDeviceLimit, std::string>> per_disk;
-    for (const IoDeviceLimit& lim : l.io) {
-      std::optional<BlockDevice> dev;
-      if (lim.device == "rootfs") {
-        std::string why;
-        dev = block_device_of_path(rootfs, sys_dirfd, &why);
-        if (!dev) {
-          w.notices.push_back(why);
-          continue;
-        }
-      } else {
-        dev = resolve_block_device(lim.device, sys_dirfd);
-      }
-      auto& [merged, name] = per_disk[{dev->major, dev->minor}];
-      name = dev->name;
-      auto take = [](std::optional<uint64_t>& dst, const std::optional<uint64_t>& src) {
-        if (src) dst = src;
-      };
-      take(merged.read_bps, lim.read_bps);
-      take(merged.write_bps, lim.write_bps);
-      take(merged.read_iops, lim.read_iops);
-      take(merged.write_iops, lim.write_iops);
-    }
-    for (const auto& [dev, entry] : per_disk) {
-      std::string line = io_max_line(dev.first, dev.second, entry.first);
+    for (const DiskIoLimit& d : io_limits_per_disk(l.io, rootfs, sys_dirfd, &w.notices)) {
+      std::string line = io_max_line(d.major, d.minor, d.limit);
       if (line.find('=') == std::string::npos) continue;
-      with_context("io limit on " + entry.second, [&] { put("io.max", line); });
+      with_context("io limit on " + d.name, [&] { put("io.max", line); });
     }
   }
   return w;

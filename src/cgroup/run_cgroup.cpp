@@ -13,31 +13,14 @@
 #include <memory>
 
 #include "cgprof/cgroup.hpp"
+#include "cgprof/cgroup_v1.hpp"
 #include "cgprof/error.hpp"
 #include "cgprof/units.hpp"
+#include "src/cgroup/run_dirs.hpp"
 
 namespace cgprof {
+using namespace cgroup_detail;
 namespace {
-
-std::string join(const std::string& a, const std::string& b) {
-  return a.empty() ? b : a + "/" + b;
-}
-
-// This process's name for a new run cgroup (see run_cgroup_name).
-std::string new_run_cgroup_name(const RunOwner& self) {
-  uint32_t nonce = 0;
-  if (::getrandom(&nonce, sizeof nonce, 0) != static_cast<ssize_t>(sizeof nonce)) {
-    static uint32_t counter = 0;  // no entropy yet (early boot): unique within this process
-    nonce = ++counter;
-  }
-  return run_cgroup_name(self, nonce);
-}
-
-void sleep_ms(long ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  while (::nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-  }
-}
 
 std::optional<uint64_t> read_u64(int dirfd, const char* file) {
   try {
@@ -49,126 +32,19 @@ std::optional<uint64_t> read_u64(int dirfd, const char* file) {
   return std::nullopt;
 }
 
-// Creates a directory below the mount; an existing one is fine (a concurrent run made it).
-void make_cgroup_dir(int mount_fd, const std::string& rel) {
-  if (::mkdirat(mount_fd, rel.c_str(), 0755) != 0 && errno != EEXIST) throw_errno("mkdir", rel);
-}
-
-// Kills every process in the cgroup: cgroup.kill (kill_fd, -1 if none; it takes the whole
-// subtree), else SIGKILL to each pid of its cgroup.procs until none is left.
-void kill_cgroup(int dirfd, int kill_fd, const std::string& shown) {
-  if (kill_fd >= 0 && ::write(kill_fd, "1", 1) == 1) return;
-  for (int round = 0; round < 1000; ++round) {
-    std::vector<std::string> pids = split_words(read_cgroup_file(dirfd, "cgroup.procs"));
-    if (pids.empty()) return;
-    for (const std::string& p : pids) {
-      uint64_t pid;
-      if (parse_u64(p.data(), p.data() + p.size(), &pid)) ::kill(static_cast<pid_t>(pid), SIGKILL);
-    }
-    sleep_ms(1);
-  }
-  throw Error("cgroup " + shown + ": processes keep appearing after SIGKILL");
-}
-
-// rmdir of an empty cgroup below dirfd. A killed process leaves cgroup.procs a moment before the
-// cgroup may be removed (EBUSY), hence the retries. ENOENT counts as removed.
-void rmdir_cgroup(int dirfd, const std::string& rel, const std::string& shown) {
-  for (int i = 0;; ++i) {
-    if (::unlinkat(dirfd, rel.c_str(), AT_REMOVEDIR) == 0 || errno == ENOENT) return;
-    if (errno != EBUSY || i >= 200) throw_errno("rmdir", shown);
-    sleep_ms(5);
-  }
-}
-
-// Removes the cgroup `name` below parent_fd and the cgroups below it, deepest first; its
-// processes must be gone.
-void remove_cgroup_tree(int parent_fd, const std::string& name, const std::string& shown,
-                        int depth = 0) {
-  if (depth > 32) throw Error("cgroup " + shown + ": nested more than 32 levels deep");
-  int fd = ::openat(parent_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return;
-    throw_errno("open", shown);
-  }
-  DIR* d = ::fdopendir(fd);
-  if (!d) {
-    int err = errno;
-    ::close(fd);
-    throw Error::from_errno("opendir", shown, err);
-  }
-  std::unique_ptr<DIR, int (*)(DIR*)> dir(d, ::closedir);
-  std::vector<std::string> children;
-  while (struct dirent* e = ::readdir(d)) {
-    std::string n = e->d_name;
-    if (e->d_type == DT_DIR && n != "." && n != "..") children.push_back(std::move(n));
-  }
-  for (const std::string& c : children) remove_cgroup_tree(fd, c, shown + "/" + c, depth + 1);
-  dir.reset();
-  rmdir_cgroup(parent_fd, name, shown);
-}
-
 // Kills the processes of a stale run cgroup (normally none: the container's init dies with
-// cgprof), then removes it. Returns false if another run removed it first.
-bool remove_stale_run_cgroup(int parent_fd, const std::string& name, const std::string& shown) {
-  UniqueFd dir;
-  try {
-    dir = open_beneath(parent_fd, name, O_PATH | O_DIRECTORY);
-  } catch (const Error& e) {
-    if (e.sys_errno() == ENOENT) return false;
-    throw;
-  }
-  if (!wait_unpopulated(dir.get(), 0)) {
+// cgprof) and waits until it is empty.
+void empty_stale_run_cgroup(int dir, const std::string& shown) {
+  if (!wait_unpopulated(dir, 0)) {
     UniqueFd kill_fd;
     try {
-      kill_fd = open_beneath(dir.get(), "cgroup.kill", O_WRONLY);
+      kill_fd = open_beneath(dir, "cgroup.kill", O_WRONLY);
     } catch (const Error&) {
       // Kernels before 5.14: kill_cgroup signals each pid instead.
     }
-    kill_cgroup(dir.get(), kill_fd.get(), shown);
-    if (!wait_unpopulated(dir.get(), 5000))
+    kill_cgroup(dir, kill_fd.get(), shown);
+    if (!wait_unpopulated(dir, 5000))
       throw Error("processes are still in it 5 s after being killed");
-  }
-  remove_cgroup_tree(parent_fd, name, shown);
-  return true;
-}
-
-// Removes the stale run cgroups in the parent `rel` (below the mount) and reports on stderr.
-void remove_stale_run_cgroups(int mount_fd, const std::string& rel, const std::string& shown_rel,
-                              int proc_fd, const RunOwner& self) {
-  UniqueFd parent;
-  std::vector<StaleRunCgroup> stale;
-  try {
-    parent = open_beneath(mount_fd, rel, O_PATH | O_DIRECTORY);
-    stale = find_stale_run_cgroups(parent.get(), proc_fd, self.pid_ns);
-  } catch (const Error& e) {
-    if (e.sys_errno() == ENOENT) return;  // no parent yet: nothing can be stale
-    std::fprintf(stderr, "cgprof: notice: not looking for stale run cgroups in %s: %s\n",
-                 shown_rel.c_str(), e.what());
-    return;
-  }
-  std::string pids;
-  size_t removed = 0;
-  for (const StaleRunCgroup& s : stale) {
-    std::string shown = shown_rel + "/" + s.name;
-    try {
-      if (!remove_stale_run_cgroup(parent.get(), s.name, shown)) continue;
-      ++removed;
-      pids += (pids.empty() ? "" : ", ") + std::to_string(s.owner.pid);
-    } catch (const Error& e) {
-      std::fprintf(stderr,
-                   "cgprof: notice: could not remove the stale run cgroup %s left by a killed "
-                   "cgprof (pid %d): %s; remove it by hand (rmdir) once its processes are gone\n",
-                   shown.c_str(), static_cast<int>(s.owner.pid), e.what());
-    }
-  }
-  if (removed == 1) {
-    std::fprintf(stderr, "cgprof: removed 1 stale run cgroup left by a killed cgprof (pid %s)\n",
-                 pids.c_str());
-  } else if (removed > 1) {
-    std::fprintf(stderr,
-                 "cgprof: removed %zu stale run cgroups left by killed cgprof processes (pids "
-                 "%s)\n",
-                 removed, pids.c_str());
   }
 }
 
@@ -231,7 +107,10 @@ RunCgroup RunCgroup::create(const RunCgroupOptions& opts) {
   // Read after planning, so that "no usable cgroup" is what a user without one hears first.
   const RunOwner self = current_run_owner(proc.get());
   plan.leaf = join(parent, new_run_cgroup_name(self));
-  remove_stale_run_cgroups(cg.mount_.get(), parent, h.mount_point + "/" + parent, proc.get(), self);
+  StaleRemoval stale;
+  remove_stale_run_cgroups(cg.mount_.get(), parent, h.mount_point + "/" + parent, proc.get(), self,
+                           empty_stale_run_cgroup, &stale);
+  report_stale_removal(stale.names.size(), stale.pids);
   // A concurrent run may remove an empty "cgprof" between our mkdir and the leaf's: retry.
   for (int attempt = 0;; ++attempt) {
     try {
@@ -316,6 +195,17 @@ uint64_t RunCgroup::oom_kills() const {
   }
 }
 
+CgroupDirs RunCgroup::dirs() const {
+  CgroupDirs d;
+  d.version = 2;
+  d.unified = dir_.get();
+  return d;
+}
+
+std::vector<std::pair<std::string, std::string>> RunCgroup::paths() const {
+  return {{"unified", path_}};
+}
+
 void RunCgroup::kill() {
   if (!live_) return;
   kill_cgroup(dir_.get(), kill_fd_.get(), path_);
@@ -344,6 +234,15 @@ void RunCgroup::destroy_noexcept() noexcept {
   } catch (const std::exception& e) {
     std::fprintf(stderr, "cgprof: warning: %s\n", e.what());
   }
+}
+
+std::unique_ptr<CgroupBackend> create_run_cgroup(const RunCgroupOptions& opts) {
+  UniqueFd proc = open_at(AT_FDCWD, opts.proc, O_PATH | O_DIRECTORY);
+  std::string mountinfo = with_context("finding the cgroup hierarchies",
+                                       [&] { return read_file_at(proc.get(), "self/mountinfo"); });
+  if (cgroup_version_for(detect_cgroup_layout(mountinfo), opts.manager) == 1)
+    return V1RunCgroup::create(opts);
+  return std::make_unique<RunCgroup>(RunCgroup::create(opts));
 }
 
 }  // namespace cgprof

@@ -157,6 +157,9 @@ void add_profile_options(CLI::App* cmd, ProfileOptions& o) {
   cmd->add_option("--output", o.output,
                   "Result directory (default: ./cgprof-results/<time>-<device>-<command>/)")
       ->type_name("DIR");
+  cmd->add_option("--cgroup-manager", o.cgroup_manager,
+                  "cgroup backend: auto (v1 where v1 controllers are mounted, else v2), v1 or v2")
+      ->type_name("auto|v1|v2");
   cmd->add_flag("--no-cgroup", o.no_cgroup,
                 "Run without a cgroup: no limits, no sampling, no result directory (for hosts "
                 "without a usable cgroup v2)");
@@ -182,13 +185,17 @@ int run_profiled(const ProfileOptions& o, const sandbox::ProcessSpec& spec,
   }
   unsigned groups = with_context("--sample", [&] { return parse_sample_groups(o.sample); });
   DeviceProfile device = resolve_device(o.limits);
+  CgroupManager manager =
+      with_context("--cgroup-manager", [&] { return parse_cgroup_manager(o.cgroup_manager); });
 
   // Installed before the cgroup exists, so an early Ctrl-C still runs every destructor.
   InterruptScope interrupts;
   RunCgroupOptions cgo;
   cgo.limits = device.limits;
   cgo.rootfs = spec.rootfs;
-  RunCgroup cg = RunCgroup::create(cgo);
+  cgo.manager = manager;
+  std::unique_ptr<CgroupBackend> cg_owner = create_run_cgroup(cgo);
+  CgroupBackend& cg = *cg_owner;
   interrupts.set_kill_fd(cg.kill_fd());
   interrupts.check();
   for (const std::string& n : cg.limits_written().notices)
@@ -205,10 +212,14 @@ int run_profiled(const ProfileOptions& o, const sandbox::ProcessSpec& spec,
   r.command = spec.argv;
   r.labels = o.labels;
   fill_limits(r, cg.limits_written());
+  r.cgroup = cg.limits_written().cgroup;
+  r.cgroup_version = cg.version();
+  for (const auto& [hierarchy, path] : cg.paths()) r.cgroup_paths[hierarchy] = path;
 
-  launch.cgroup_fd = cg.dirfd();
+  launch.cgroup_fd = cg.clone_into_fd();
+  launch.cgroup_join_fds = cg.join_fds();
   launch.forward_signals = false;  // InterruptScope forwards, then kills after --stop-timeout
-  CounterSnapshot start = read_counters(cg.dirfd());
+  CounterSnapshot start = read_counters(cg.dirs());
   sandbox::Container container;
   int64_t t_start = mono_ns();
   try {
@@ -242,7 +253,7 @@ int run_profiled(const ProfileOptions& o, const sandbox::ProcessSpec& spec,
     SamplerStats stats;
     sandbox::ExitStatus status;
     {
-      Sampler sampler(cg.dirfd(), sc);
+      Sampler sampler(cg.dirs(), sc);
       sampler.start();
       LiveStatus live(sampler, r.quota_cores);
       StopKill killed = interrupts.wait_for_exit(container.pidfd(), o.stop_timeout);
@@ -252,7 +263,7 @@ int run_profiled(const ProfileOptions& o, const sandbox::ProcessSpec& spec,
       stats = sampler.stop();
     }
     int64_t t_end = mono_ns();
-    CounterSnapshot end = read_counters(cg.dirfd());
+    CounterSnapshot end = read_counters(cg.dirs());
 
     r.sampler = stats;
     int64_t exec_ns = container.exec_start_ns(), exit_ns = container.exit_ns();

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <random>
 
+#include "cgprof/cgroup_v1.hpp"
 #include "cgprof/clock.hpp"
 #include "cgprof/error.hpp"
 #include "cgprof/result.hpp"
@@ -72,6 +73,30 @@ CounterSnapshot read_counters(int cgroup_dirfd, pid_t net_pid) {
   s.memory_peak = try_value(cgroup_dirfd, "memory.peak");
   s.pids_current = try_value(cgroup_dirfd, "pids.current");
   s.pids_peak = try_value(cgroup_dirfd, "pids.peak");
+  if (net_pid > 0) {
+    std::string path = "/proc/" + std::to_string(net_pid) + "/net/dev";
+    if (auto t = try_read(AT_FDCWD, path.c_str())) {
+      s.has_net = parse_net_dev(t->data(), t->size(), &s.net);
+    }
+  }
+  return s;
+}
+
+CounterSnapshot read_counters(const CgroupDirs& dirs, pid_t net_pid) {
+  if (dirs.version != 1) return read_counters(dirs.unified, net_pid);
+  CounterSnapshot s;
+  s.t_ns = monotonic_ns();
+  s.has_cpu = v1::cpu_stat(dirs.cpu, dirs.cpuacct, &s.cpu);
+  v1::MemoryCounters m = v1::memory_stat(dirs.memory);
+  s.has_memory_stat = m.has_stat;
+  s.memory = m.stat;
+  s.has_memory_events = m.has_events;
+  s.events = m.events;
+  s.memory_current = m.current;
+  s.memory_peak = m.peak;
+  s.memory_peak_file = "memory.max_usage_in_bytes";
+  s.has_io = v1::blkio_stat(dirs.blkio, &s.io);
+  v1::pids_stat(dirs.pids, &s.pids_current, &s.pids_peak);
   if (net_pid > 0) {
     std::string path = "/proc/" + std::to_string(net_pid) + "/net/dev";
     if (auto t = try_read(AT_FDCWD, path.c_str())) {

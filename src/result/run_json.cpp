@@ -347,6 +347,8 @@ std::string run_result_to_json(const RunResult& r) {
          {"wall_seconds", finite(r.wall_seconds)},
          {"totals", totals_json(r.totals)},
          {"sampler", sampler_json(r.sampler)}};
+  if (r.cgroup_version != 0)
+    j["cgroup"] = Json{{"version", r.cgroup_version}, {"paths", r.cgroup_paths}};
   return j.dump(2) + "\n";
 }
 
@@ -388,6 +390,11 @@ RunResult run_result_from_json(const std::string& text, const std::string& sourc
     d.string_map("limits_written", &out.limits_written);
     d.strings("notices", &out.notices);
     d.str("cgroup", &out.cgroup);
+  }
+  if (r.has("cgroup")) {
+    Reader c = r.obj("cgroup");
+    c.num("version", &out.cgroup_version);
+    c.string_map("paths", &out.cgroup_paths);
   }
   if (r.has("workload")) {
     Reader w = r.obj("workload");

@@ -49,7 +49,7 @@ RunTotals compute_totals(const CounterSnapshot& start, const CounterSnapshot& en
   // Memory
   if (end.memory_peak) {
     t.memory_peak_bytes = *end.memory_peak;
-    t.memory_peak_source = "memory.peak";
+    t.memory_peak_source = end.memory_peak_file;
   } else {
     t.memory_peak_bytes = samples.memory_max_bytes;
     if (end.memory_current)

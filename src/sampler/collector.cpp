@@ -5,6 +5,7 @@
 
 #include <cerrno>
 
+#include "cgprof/cgroup_v1.hpp"
 #include "cgprof/clock.hpp"
 #include "cgprof/error.hpp"
 #include "cgprof/stat_parsers.hpp"
@@ -27,6 +28,42 @@ constexpr FileSpec kCgroupFiles[] = {
     {"cpu.pressure", kFileCpuPressure, kSamplePsi},
     {"memory.pressure", kFileMemoryPressure, kSamplePsi},
     {"io.pressure", kFileIoPressure, kSamplePsi},
+};
+
+// The v1 files (parsed by kind; each sets the valid bit of the v2 file whose fields it fills).
+enum V1Kind : uint64_t {
+  kV1CpuacctUsage = 1ull << 32,
+  kV1CpuacctStat = 1ull << 33,
+  kV1CpuStat = 1ull << 34,
+  kV1MemoryStat = 1ull << 35,
+  kV1OomControl = 1ull << 36,
+  kV1Failcnt = 1ull << 37,
+  kV1BlkioBytes = 1ull << 38,
+  kV1BlkioOps = 1ull << 39,
+};
+struct V1FileSpec {
+  const char* name;
+  const char* fallback;  // opened when `name` does not exist (older kernels)
+  int CgroupDirs::*dir;
+  uint64_t kind, bit;
+  unsigned group;
+};
+constexpr V1FileSpec kV1Files[] = {
+    {"cpuacct.usage", nullptr, &CgroupDirs::cpuacct, kV1CpuacctUsage, kFileCpuStat, kSampleCpu},
+    {"cpuacct.stat", nullptr, &CgroupDirs::cpuacct, kV1CpuacctStat, kFileCpuStat, kSampleCpu},
+    {"cpu.stat", nullptr, &CgroupDirs::cpu, kV1CpuStat, kFileCpuStat, kSampleCpu},
+    {"memory.usage_in_bytes", nullptr, &CgroupDirs::memory, kFileMemoryCurrent,
+     kFileMemoryCurrent, kSampleMemory},
+    {"memory.stat", nullptr, &CgroupDirs::memory, kV1MemoryStat, kFileMemoryStat, kSampleMemory},
+    {"memory.oom_control", nullptr, &CgroupDirs::memory, kV1OomControl, kFileMemoryEvents,
+     kSampleMemory},
+    {"memory.failcnt", nullptr, &CgroupDirs::memory, kV1Failcnt, kFileMemoryEvents,
+     kSampleMemory},
+    {"blkio.throttle.io_service_bytes_recursive", "blkio.throttle.io_service_bytes",
+     &CgroupDirs::blkio, kV1BlkioBytes, kFileIoStat, kSampleIo},
+    {"blkio.throttle.io_serviced_recursive", "blkio.throttle.io_serviced", &CgroupDirs::blkio,
+     kV1BlkioOps, kFileIoStat, kSampleIo},
+    {"pids.current", nullptr, &CgroupDirs::pids, kFilePidsCurrent, kFilePidsCurrent, kSamplePids},
 };
 
 // Which parsed field goes to which Sample field, per file.
@@ -77,8 +114,57 @@ constexpr PressureFields kPressureFields[] = {
     {kFileMemoryPressure, &Sample::memory_some_usec, &Sample::memory_full_usec},
     {kFileIoPressure, &Sample::io_some_usec, &Sample::io_full_usec}};
 
-bool parse_into(uint64_t bit, const char* d, size_t n, Sample* s) {
-  switch (bit) {
+bool parse_into(uint64_t kind, const char* d, size_t n, uint64_t usec_per_tick, Sample* s) {
+  switch (kind) {
+    case kV1CpuacctUsage: {
+      uint64_t ns = 0;
+      bool ok = parse_single_value(d, n, &ns);
+      s->cpu_usage_usec = ns / 1000;
+      return ok;
+    }
+    case kV1CpuacctStat: {
+      CpuStat c;
+      bool ok = parse_cpuacct_stat(d, n, usec_per_tick, &c);
+      s->cpu_user_usec = c.user_usec;
+      s->cpu_system_usec = c.system_usec;
+      return ok && (c.present & 6) == 6;
+    }
+    case kV1CpuStat: {
+      CpuStat c;
+      bool ok = parse_cpu_stat_v1(d, n, &c);
+      s->cpu_nr_periods = c.nr_periods;
+      s->cpu_nr_throttled = c.nr_throttled;
+      s->cpu_throttled_usec = c.throttled_usec;
+      return ok && (c.present & 8);
+    }
+    case kV1MemoryStat: {
+      MemoryStat m;
+      bool ok = parse_memory_stat_v1(d, n, &m);
+      copy_fields(m, kMemoryFields, s);
+      return ok && m.present != 0;
+    }
+    case kV1OomControl: {
+      MemoryEvents e;
+      bool ok = parse_memory_oom_control(d, n, &e, nullptr);
+      s->memory_events_oom_kill = e.oom_kill;
+      return ok;
+    }
+    case kV1Failcnt:
+      return parse_single_value(d, n, &s->memory_events_max);
+    case kV1BlkioBytes:
+    case kV1BlkioOps: {
+      IoStat io;
+      bool bytes = kind == kV1BlkioBytes;
+      bool ok = parse_blkio_throttle(d, n, bytes ? BlkioCounter::kBytes : BlkioCounter::kOps, &io);
+      if (bytes) {
+        s->io_rbytes = io.total.rbytes;
+        s->io_wbytes = io.total.wbytes;
+      } else {
+        s->io_rios = io.total.rios;
+        s->io_wios = io.total.wios;
+      }
+      return ok;
+    }
     case kFileCpuStat: {
       CpuStat c;
       bool ok = parse_cpu_stat(d, n, &c);
@@ -113,7 +199,7 @@ bool parse_into(uint64_t bit, const char* d, size_t n, Sample* s) {
       Pressure p;
       bool ok = parse_pressure(d, n, &p);
       for (const PressureFields& f : kPressureFields) {
-        if (f.file_bit != bit) continue;
+        if (f.file_bit != kind) continue;
         s->*f.some = p.some.total_usec;
         s->*f.full = p.full.total_usec;
       }
@@ -137,21 +223,46 @@ uint64_t elapsed_since(uint64_t t_ns) {
 
 }  // namespace
 
-Collector::Collector(int cgroup_dirfd, unsigned groups, pid_t net_pid) {
-  for (const FileSpec& spec : kCgroupFiles) {
-    if (!(groups & spec.group)) continue;
-    int fd = ::openat(cgroup_dirfd, spec.name, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      if (errno != ENOENT && errno != EACCES && errno != EPERM) {
-        throw_errno("open", spec.name);
+void Collector::add(UniqueFd fd, uint64_t bit, uint64_t kind, const std::string& name) {
+  File& f = files_open_[count_++];
+  f.fd = std::move(fd);
+  f.bit = bit;
+  f.kind = kind;
+  f.marks_cpu_read = kind == kFileCpuStat || kind == kV1CpuacctUsage;
+  files_.push_back(name);
+}
+
+Collector::Collector(const CgroupDirs& dirs, unsigned groups, pid_t net_pid) {
+  auto open_file = [&](int dirfd, const char* name) -> int {
+    if (dirfd < 0) return -1;
+    int fd = ::openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno != ENOENT && errno != EACCES && errno != EPERM) throw_errno("open", name);
+    return fd;
+  };
+  if (dirs.version == 1) {
+    long hz = ::sysconf(_SC_CLK_TCK);
+    usec_per_tick_ = 1000000 / static_cast<uint64_t>(hz > 0 ? hz : 100);
+    for (const V1FileSpec& spec : kV1Files) {
+      if (!(groups & spec.group)) continue;
+      const char* name = spec.name;
+      int fd = open_file(dirs.*spec.dir, name);
+      if (fd < 0 && spec.fallback) fd = open_file(dirs.*spec.dir, name = spec.fallback);
+      if (fd < 0) {
+        absent_.emplace_back(spec.name);
+        continue;
       }
-      absent_.emplace_back(spec.name);
-      continue;
+      add(UniqueFd(fd), spec.bit, spec.kind, name);
     }
-    files_open_[count_].fd.reset(fd);
-    files_open_[count_].bit = spec.bit;
-    ++count_;
-    files_.emplace_back(spec.name);
+  } else {
+    for (const FileSpec& spec : kCgroupFiles) {
+      if (!(groups & spec.group)) continue;
+      int fd = open_file(dirs.unified, spec.name);
+      if (fd < 0) {
+        absent_.emplace_back(spec.name);
+        continue;
+      }
+      add(UniqueFd(fd), spec.bit, spec.bit, spec.name);
+    }
   }
   if ((groups & kSampleNet) && net_pid > 0) {
     std::string path = "/proc/" + std::to_string(net_pid) + "/net/dev";
@@ -159,31 +270,30 @@ Collector::Collector(int cgroup_dirfd, unsigned groups, pid_t net_pid) {
     if (fd < 0) {
       absent_.push_back(path);
     } else {
-      files_open_[count_].fd.reset(fd);
-      files_open_[count_].bit = kFileNetDev;
-      ++count_;
-      files_.push_back(path);
+      add(UniqueFd(fd), kFileNetDev, kFileNetDev, path);
     }
   }
 }
 
 unsigned Collector::collect(Sample* s) {
   unsigned errors = 0;
-  uint64_t valid = 0;
+  uint64_t valid = 0, failed = 0;
   for (size_t i = 0; i < count_; ++i) {
+    const File& f = files_open_[i];
     ssize_t n;
     do {
-      n = ::pread(files_open_[i].fd.get(), buf_, kBufSize, 0);
+      n = ::pread(f.fd.get(), buf_, kBufSize, 0);
     } while (n < 0 && errno == EINTR);
     // A read that fills the buffer may be cut short; the parsers reject unterminated lines.
-    if (files_open_[i].bit == kFileCpuStat) s->cpu_read_ns = elapsed_since(s->t_ns);
-    if (n >= 0 && parse_into(files_open_[i].bit, buf_, static_cast<size_t>(n), s)) {
-      valid |= files_open_[i].bit;
+    if (f.marks_cpu_read) s->cpu_read_ns = elapsed_since(s->t_ns);
+    if (n >= 0 && parse_into(f.kind, buf_, static_cast<size_t>(n), usec_per_tick_, s)) {
+      valid |= f.bit;
     } else {
+      failed |= f.bit;
       ++errors;
     }
   }
-  s->valid = valid;
+  s->valid = valid & ~failed;
   return errors;
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "cgprof/cgroup.hpp"
 #include "cgprof/sampler.hpp"
 #include "cgprof/sys.hpp"
 
@@ -15,7 +16,11 @@ namespace cgprof::detail {
 class Collector {
  public:
   // Opens the files of `groups` (absent ones are listed by absent()). net_pid < 0: no net.
-  Collector(int cgroup_dirfd, unsigned groups, pid_t net_pid);
+  // A v1 cgroup's files are opened in their controllers' hierarchies and mapped onto the same
+  // Sample fields (cgroup_v1.hpp); a valid bit then says that every file behind it was read.
+  Collector(const CgroupDirs& dirs, unsigned groups, pid_t net_pid);
+  Collector(int cgroup_dirfd, unsigned groups, pid_t net_pid)
+      : Collector(CgroupDirs{2, cgroup_dirfd}, groups, net_pid) {}
 
   // Fills every field of *s except t_ns; returns the number of files that failed to read or
   // parse. No allocation, no exception.
@@ -30,15 +35,19 @@ class Collector {
   std::vector<int> fds() const;
 
  private:
-  static constexpr size_t kMaxFiles = 10;
+  static constexpr size_t kMaxFiles = 16;
   static constexpr size_t kBufSize = 32768;
   struct File {
     UniqueFd fd;
-    uint64_t bit = 0;  // SampleFile
+    uint64_t bit = 0;   // SampleFile: the valid bit this file contributes to
+    uint64_t kind = 0;  // how to parse it: a SampleFile bit (v2), or a v1 kind (collector.cpp)
+    bool marks_cpu_read = false;  // Sample::cpu_read_ns is taken right after reading it
   };
+  void add(UniqueFd fd, uint64_t bit, uint64_t kind, const std::string& name);
   File files_open_[kMaxFiles];
   size_t count_ = 0;
   std::vector<std::string> files_, absent_;
+  uint64_t usec_per_tick_ = 10000;  // cpuacct.stat's USER_HZ ticks
   alignas(64) char buf_[kBufSize];
 };
 

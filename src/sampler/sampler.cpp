@@ -49,8 +49,8 @@ constexpr size_t kPackRecords = 1024;           // records packed per write()
 }  // namespace
 
 struct Sampler::Impl {
-  Impl(int dirfd, SamplerConfig cfg)
-      : config(std::move(cfg)), collector(dirfd, config.groups, config.net_pid) {}
+  Impl(const CgroupDirs& dirs, SamplerConfig cfg)
+      : config(std::move(cfg)), collector(dirs, config.groups, config.net_pid) {}
 
   SamplerConfig config;
   detail::Collector collector;
@@ -209,7 +209,10 @@ struct Sampler::Impl {
   }
 };
 
-Sampler::Sampler(int cgroup_dirfd, SamplerConfig config) {
+Sampler::Sampler(int cgroup_dirfd, SamplerConfig config)
+    : Sampler(CgroupDirs{2, cgroup_dirfd}, std::move(config)) {}
+
+Sampler::Sampler(const CgroupDirs& dirs, SamplerConfig config) {
   if (!(config.rate_hz > 0 && config.rate_hz <= 100000) || !std::isfinite(config.rate_hz)) {
     throw Error("--rate " + std::to_string(config.rate_hz) +
                 ": sampling rate must be above 0 and at most 100000 Hz");
@@ -217,7 +220,7 @@ Sampler::Sampler(int cgroup_dirfd, SamplerConfig config) {
   if ((config.groups & kSampleAll) == 0) {
     throw Error("--sample: no sample group selected; choose from cpu, memory, io, pids, psi, net");
   }
-  impl_ = std::make_unique<Impl>(cgroup_dirfd, std::move(config));
+  impl_ = std::make_unique<Impl>(dirs, std::move(config));
   Impl& im = *impl_;
   if (im.collector.open_count() == 0) {
     throw Error("sampler: none of the requested stat files exist in the cgroup (missing: " + [&] {

@@ -288,7 +288,8 @@ void Container::start(const ProcessSpec& spec, const LaunchOptions& opts) {
                              : "";
       throw Error(std::string("clone into new namespaces: ") + std::strerror(err) + hint);
     }
-    if (opts.cgroup_fd >= 0) s_->placement = CgroupPlacement::kCgroupProcs;
+    if (opts.cgroup_fd >= 0 || !opts.cgroup_join_fds.empty())
+      s_->placement = CgroupPlacement::kCgroupProcs;
   }
   s_->pid = static_cast<pid_t>(pid);
   s_->pidfd.reset(child_pidfd);
@@ -301,9 +302,13 @@ void Container::start(const ProcessSpec& spec, const LaunchOptions& opts) {
 
   // From here an exception kills and reaps the child in ~Container.
   if (userns) apply_id_maps(idmap, s_->pid);
-  if (s_->placement == CgroupPlacement::kCgroupProcs)
-    with_context("placing the container into its cgroup",
-                 [&] { write_file_at(opts.cgroup_fd, "cgroup.procs", std::to_string(s_->pid)); });
+  if (s_->placement == CgroupPlacement::kCgroupProcs) {
+    std::vector<int> cgroups = opts.cgroup_join_fds;
+    if (opts.cgroup_fd >= 0) cgroups.insert(cgroups.begin(), opts.cgroup_fd);
+    with_context("placing the container into its cgroup", [&] {
+      for (int fd : cgroups) write_file_at(fd, "cgroup.procs", std::to_string(s_->pid));
+    });
+  }
   char go = 'G';
   {
     // The child may already be gone (killed during setup): the write must then fail with EPIPE
