@@ -5,9 +5,13 @@
 //
 //   sampler_bench --make-cgroup /sys/fs/cgroup [--seconds S] [--rates 1000,10000] [--groups G]
 //   sampler_bench --cgroup DIR ...
+//   sampler_bench --make-v1-cgroup ...   (root, on a host with cgroup v1 controllers)
 //
 // --make-cgroup creates ROOT/cgprof-bench-PID with a light workload in it (64 MiB touched,
-// 1 ms busy / 1 ms asleep), and removes it at the end. Prints a table and BENCH json lines.
+// 1 ms busy / 1 ms asleep), and removes it at the end. --make-v1-cgroup does the same with cgprof's
+// v1 backend (a run cgroup in every v1 hierarchy, no limits): the sampler then reads the v1 files
+// (cpuacct.usage, memory.stat, blkio.throttle.*, ...) and the floor preads the same files.
+// Prints a table and BENCH json lines.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -26,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "cgprof/cgroup_v1.hpp"
 #include "cgprof/error.hpp"
 #include "cgprof/result.hpp"
 #include "cgprof/sampler.hpp"
@@ -128,10 +133,10 @@ FloorResult timerfd_floor(const std::vector<int>& fds, double rate_hz, double se
 
 // One docker-stats-style poll: open, read to EOF into a growing string, close, parse; for every
 // file (read_counters does exactly this).
-double docker_style_poll_ns(int dirfd, int polls) {
+double docker_style_poll_ns(const CgroupDirs& dirs, int polls) {
   uint64_t cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
   uint64_t sink = 0;
-  for (int i = 0; i < polls; ++i) sink += read_counters(dirfd).cpu.usage_usec;
+  for (int i = 0; i < polls; ++i) sink += read_counters(dirs).cpu.usage_usec;
   uint64_t cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0;
   if (sink == 1) std::puts("");
   return static_cast<double>(cpu) / polls;
@@ -177,6 +182,56 @@ class BenchCgroup {
   pid_t child_ = -1;
 };
 
+// The same light workload in a cgprof v1 run cgroup (every hierarchy), removed at the end.
+class BenchV1Cgroup {
+ public:
+  BenchV1Cgroup() {
+    RunCgroupOptions opts;
+    opts.manager = CgroupManager::kV1;
+    cg_ = V1RunCgroup::create(opts);
+    int go[2];
+    if (::pipe(go) != 0) throw_errno("pipe");
+    child_ = ::fork();
+    if (child_ == 0) {
+      char c;
+      ::close(go[1]);
+      if (::read(go[0], &c, 1) != 1) ::_exit(3);
+      std::vector<char> mem(64u << 20, 1);
+      volatile uint64_t x = 0;
+      for (;;) {
+        uint64_t t = clock_ns(CLOCK_MONOTONIC);
+        while (clock_ns(CLOCK_MONOTONIC) - t < 1000000) x = x + mem[x % mem.size()];
+        ::usleep(1000);
+      }
+    }
+    ::close(go[0]);
+    for (int fd : cg_->join_fds()) write_file_at(fd, "cgroup.procs", std::to_string(child_));
+    (void)!::write(go[1], "G", 1);
+    ::close(go[1]);
+    ::usleep(200000);  // let it allocate
+  }
+  ~BenchV1Cgroup() {
+    ::kill(child_, SIGKILL);
+    ::waitpid(child_, nullptr, 0);
+  }
+  const CgroupBackend& cgroup() const { return *cg_; }
+
+ private:
+  std::unique_ptr<V1RunCgroup> cg_;
+  pid_t child_ = -1;
+};
+
+// The directory a v1 file of the sampler lives in ("cpuacct.usage" -> the cpuacct hierarchy).
+int v1_dir_of(const CgroupDirs& d, const std::string& file) {
+  std::string c = file.substr(0, file.find('.'));
+  if (c == "cpuacct") return d.cpuacct;
+  if (c == "cpu") return d.cpu;
+  if (c == "memory") return d.memory;
+  if (c == "blkio") return d.blkio;
+  if (c == "pids") return d.pids;
+  throw Error("sampler_bench: no hierarchy for " + file);
+}
+
 void bench_line(const char* metric, double value, const char* unit, const char* peer,
                 double peer_value, double ratio, const char* goal) {
   std::printf(
@@ -192,6 +247,7 @@ int main(int argc, char** argv) {
   double seconds = 3;
   std::vector<double> rates = {1000, 10000};
   int rounds = 3;
+  bool make_v1 = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto val = [&] {
@@ -205,6 +261,8 @@ int main(int argc, char** argv) {
       cgroup = val();
     else if (a == "--make-cgroup")
       make_root = val();
+    else if (a == "--make-v1-cgroup")
+      make_v1 = true;
     else if (a == "--seconds")
       seconds = std::atof(val().c_str());
     else if (a == "--rounds")
@@ -224,7 +282,8 @@ int main(int argc, char** argv) {
       }
     } else {
       std::fprintf(stderr,
-                   "usage: sampler_bench (--cgroup DIR | --make-cgroup ROOT) [--seconds S] "
+                   "usage: sampler_bench (--cgroup DIR | --make-cgroup ROOT | --make-v1-cgroup) "
+                   "[--seconds S] "
                    "[--rounds N] [--rates 1000,10000] [--groups all] [--label TEXT]\n");
       return 2;
     }
@@ -236,19 +295,31 @@ int main(int argc, char** argv) {
       made = std::make_unique<BenchCgroup>(make_root);
       cgroup = made->path();
     }
-    if (cgroup.empty()) throw Error("sampler_bench: give --cgroup DIR or --make-cgroup ROOT");
-    UniqueFd dir = open_at(AT_FDCWD, cgroup, O_RDONLY | O_DIRECTORY);
+    std::unique_ptr<BenchV1Cgroup> made_v1;
+    UniqueFd dir;
+    CgroupDirs dirs;
+    if (make_v1) {
+      made_v1 = std::make_unique<BenchV1Cgroup>();
+      dirs = made_v1->cgroup().dirs();
+      cgroup = made_v1->cgroup().limits_written().cgroup + " (cgroup v1, every hierarchy)";
+    } else {
+      if (cgroup.empty())
+        throw Error("sampler_bench: give --cgroup DIR, --make-cgroup ROOT or --make-v1-cgroup");
+      dir = open_at(AT_FDCWD, cgroup, O_RDONLY | O_DIRECTORY);
+      dirs = CgroupDirs{2, dir.get()};
+    }
 
     // The files the Sampler opens, opened the same way for the floor loops.
     std::vector<std::string> files;
     {
-      Sampler probe(dir.get(), SamplerConfig{1000, groups, -1, "", 0});
+      Sampler probe(dirs, SamplerConfig{1000, groups, -1, "", 0});
       files = probe.stop().files;
     }
     std::vector<UniqueFd> owned;
     std::vector<int> fds;
     for (const auto& f : files) {
-      owned.push_back(open_at(dir.get(), f, O_RDONLY));
+      int at = dirs.version == 1 ? v1_dir_of(dirs, f) : dir.get();
+      owned.push_back(open_at(at, f, O_RDONLY));
       fds.push_back(owned.back().get());
     }
     std::string file_list;
@@ -267,7 +338,7 @@ int main(int argc, char** argv) {
       std::printf(" %s %.2f us%s", files[i].c_str(), one.cpu_ns_per_iter / 1e3,
                   i + 1 < fds.size() ? "," : "\n");
     }
-    double poll_ns = docker_style_poll_ns(dir.get(), 2000);
+    double poll_ns = docker_style_poll_ns(dirs, 2000);
     std::printf("docker-stats-style poll (open+read+close+parse every file): %.2f us CPU\n",
                 poll_ns / 1e3);
 
@@ -291,7 +362,7 @@ int main(int argc, char** argv) {
         f_over.push_back(f.cpu_ns_per_iter * f.achieved_hz / 1e9 * 100);
         SamplerStats st;
         {
-          Sampler s(dir.get(), SamplerConfig{rate, groups, -1, out, 0});
+          Sampler s(dirs, SamplerConfig{rate, groups, -1, out, 0});
           s.start();
           ::usleep(100000);  // threads started, ring and buffers touched
           double rss0 = rss_mib();

@@ -185,8 +185,7 @@ int run_profiled(const ProfileOptions& o, const sandbox::ProcessSpec& spec,
   }
   unsigned groups = with_context("--sample", [&] { return parse_sample_groups(o.sample); });
   DeviceProfile device = resolve_device(o.limits);
-  CgroupManager manager =
-      with_context("--cgroup-manager", [&] { return parse_cgroup_manager(o.cgroup_manager); });
+  CgroupManager manager = parse_cgroup_manager(o.cgroup_manager);
 
   // Installed before the cgroup exists, so an early Ctrl-C still runs every destructor.
   InterruptScope interrupts;
