@@ -213,6 +213,7 @@ void make_directories(const std::string& dir);
 // Takes one sample right now with the same code as the sampling thread (for snapshots and
 // tests). Files are opened and closed on each call.
 Sample sample_once(int cgroup_dirfd, unsigned groups = kSampleAll, pid_t net_pid = -1);
+Sample sample_once(const CgroupDirs& dirs, unsigned groups = kSampleAll, pid_t net_pid = -1);
 
 // ---- samples.bin (docs/formats/samples-bin.md) ----
 // Header (little-endian), then records of `record_size` bytes each: the u64 fields named in

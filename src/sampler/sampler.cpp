@@ -337,7 +337,11 @@ uint64_t Sampler::samples_taken() const {
 }
 
 Sample sample_once(int cgroup_dirfd, unsigned groups, pid_t net_pid) {
-  auto collector = std::make_unique<detail::Collector>(cgroup_dirfd, groups, net_pid);
+  return sample_once(CgroupDirs{2, cgroup_dirfd}, groups, net_pid);
+}
+
+Sample sample_once(const CgroupDirs& dirs, unsigned groups, pid_t net_pid) {
+  auto collector = std::make_unique<detail::Collector>(dirs, groups, net_pid);
   Sample s{};
   s.t_ns = clock_ns(CLOCK_MONOTONIC);
   collector->collect(&s);

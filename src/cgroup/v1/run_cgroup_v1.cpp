@@ -91,6 +91,7 @@ std::unique_ptr<V1RunCgroup> V1RunCgroup::create(const RunCgroupOptions& opts) {
   std::unique_ptr<V1RunCgroup> cg(new V1RunCgroup());
   cg->live_ = true;  // from here on the destructor removes what was created
   StaleRemoval stale;
+  // `hs` is consumed here: each hierarchy moves into its leaf.
   for (V1Hierarchy& h : hs) {
     Leaf leaf;
     leaf.mount = with_context("cgroup v1 mount " + h.mount_point, [&] {
@@ -144,7 +145,7 @@ std::unique_ptr<V1RunCgroup> V1RunCgroup::create(const RunCgroupOptions& opts) {
       if (leaf.hierarchy.has("cpuset")) cpuset_set(leaf.dir.get(), parent.get(), l, &w);
     });
   }
-  if ((l.cpuset || l.cores) && !has("cpuset")) {
+  if ((l.cpuset || l.cores) && cg->fd_of("cpuset") < 0) {
     w.notices.push_back("the cpuset controller is unavailable: the device's " +
                         std::to_string(l.cores.value_or(0)) +
                         " cores are not pinned to host CPUs; the CPU quota still applies");

@@ -99,6 +99,8 @@ TEST_F(CgroupV1Run, CpusetZeroHoldsTwoBusyThreadsToOneCore) {
   EXPECT_LE(cores, 1.01) << j["totals"]["cpu"];
   EXPECT_GT(cores, 0.5) << j["totals"]["cpu"];
   EXPECT_EQ(j["device"]["limits_written"]["cpuset.cpus"], "0");
+  for (const auto& [key, value] : j["device"]["limits_written"].items())
+    EXPECT_EQ(key.rfind("notice.", 0), std::string::npos) << key << ": " << value;
 }
 
 TEST_F(CgroupV1Run, CpuTotalIsWithinFivePercentOfTheWorkloadsOwnRusage) {
