@@ -76,6 +76,13 @@ UniqueFd open_beneath(int dirfd, const std::string& path, int flags);
 // Whole-file read / write of a cgroup file below dirfd with open_beneath.
 std::string read_cgroup_file(int dirfd, const std::string& path);
 void write_cgroup_file(int dirfd, const std::string& path, std::string_view value);
+// True if `name` exists below dirfd (a controller file a kernel may lack, a sysfs entry).
+bool file_exists_at(int dirfd, const char* name);
+// Whole counter file below dirfd, or nullopt if it does not exist or cannot be read (controller
+// not enabled; dirfd -1: a controller that is not mounted).
+std::optional<std::string> try_read_cgroup_file(int dirfd, const char* name);
+// A single-number counter file ("max" -> UINT64_MAX); nullopt if absent or not a number.
+std::optional<uint64_t> try_read_cgroup_value(int dirfd, const char* name);
 
 // "cpu memory pids" -> {"cpu","memory","pids"}.
 std::vector<std::string> split_words(std::string_view text);

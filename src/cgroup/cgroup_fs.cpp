@@ -1,5 +1,6 @@
 // openat2-based access to cgroup files, and the small text formats shared by the module.
 #include <linux/openat2.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include <algorithm>
@@ -7,6 +8,7 @@
 
 #include "cgprof/cgroup.hpp"
 #include "cgprof/error.hpp"
+#include "cgprof/stat_parsers.hpp"
 #include "cgprof/units.hpp"
 
 namespace cgprof {
@@ -47,6 +49,30 @@ void write_cgroup_file(int dirfd, const std::string& path, std::string_view valu
     int err = errno;
     throw Error::from_errno("write \"" + std::string(value) + "\" to", path, err);
   }
+}
+
+bool file_exists_at(int dirfd, const char* name) {
+  struct stat st;
+  return ::fstatat(dirfd, name, &st, 0) == 0;
+}
+
+std::optional<std::string> try_read_cgroup_file(int dirfd, const char* name) {
+  if (dirfd < 0 && dirfd != AT_FDCWD) return std::nullopt;
+  int fd = ::openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  UniqueFd owned(fd);
+  try {
+    return pread_all(fd);
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+}
+
+std::optional<uint64_t> try_read_cgroup_value(int dirfd, const char* name) {
+  auto text = try_read_cgroup_file(dirfd, name);
+  uint64_t v = 0;
+  if (!text || !parse_single_value(text->data(), text->size(), &v)) return std::nullopt;
+  return v;
 }
 
 std::vector<std::string> split_words(std::string_view text) {

@@ -29,22 +29,32 @@ struct MountLine {
   std::string root, mount_point, fstype, super_opts;
 };
 
+// Calls f(line) for each line of text (the last one may lack its '\n').
+template <class F>
+void for_each_line(std::string_view text, F&& f) {
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string_view::npos) nl = text.size();
+    std::string_view line = text.substr(pos, nl - pos);
+    pos = nl + 1;
+    if (!f(line)) return;
+  }
+}
+
 template <class F>
 void for_each_mount(std::string_view mountinfo, F&& f) {
-  size_t pos = 0;
-  while (pos < mountinfo.size()) {
-    size_t nl = mountinfo.find('\n', pos);
-    if (nl == std::string_view::npos) nl = mountinfo.size();
-    std::vector<std::string> w = split_words(mountinfo.substr(pos, nl - pos));
-    pos = nl + 1;
+  for_each_line(mountinfo, [&](std::string_view line) {
+    std::vector<std::string> w = split_words(line);
     // id parent maj:min root mount-point options [optional...] - fstype source super-options
     size_t dash = 6;
     while (dash < w.size() && w[dash] != "-") ++dash;
-    if (w.size() < 7 || dash + 2 >= w.size()) continue;
+    if (w.size() < 7 || dash + 2 >= w.size()) return true;
     MountLine m{unescape_octal(w[3]), unescape_octal(w[4]), w[dash + 1],
                 dash + 3 < w.size() ? w[dash + 3] : ""};
     f(m);
-  }
+    return true;
+  });
 }
 
 // Our cgroup as /proc/self/cgroup gives it, relative to a mount of the hierarchy whose root
@@ -147,21 +157,16 @@ bool V1Hierarchy::has(std::string_view controller) const {
 std::vector<V1Hierarchy> parse_v1_hierarchies(std::string_view mountinfo,
                                               std::string_view proc_self_cgroup) {
   std::vector<V1Hierarchy> out;
-  size_t pos = 0;
-  while (pos < proc_self_cgroup.size()) {
-    size_t nl = proc_self_cgroup.find('\n', pos);
-    if (nl == std::string_view::npos) nl = proc_self_cgroup.size();
-    std::string_view line = proc_self_cgroup.substr(pos, nl - pos);
-    pos = nl + 1;
+  for_each_line(proc_self_cgroup, [&](std::string_view line) {
     // "ID:CONTROLLERS:PATH"; the path may hold ':'.
     size_t c1 = line.find(':');
     size_t c2 = c1 == std::string_view::npos ? c1 : line.find(':', c1 + 1);
-    if (c2 == std::string_view::npos) continue;
+    if (c2 == std::string_view::npos) return true;
     std::vector<std::string> ctl = split_commas(line.substr(c1 + 1, c2 - c1 - 1));
-    if (ctl.empty() || ctl[0].compare(0, 5, "name=") == 0) continue;  // v2 entry, named
+    if (ctl.empty() || ctl[0].compare(0, 5, "name=") == 0) return true;  // v2 entry, named
     bool used = false;
     for (const char* c : kV1Controllers) used |= std::find(ctl.begin(), ctl.end(), c) != ctl.end();
-    if (!used) continue;
+    if (!used) return true;
     // The mount whose super options name exactly these controllers; the first one, unless one
     // lies directly under /sys/fs/cgroup.
     std::optional<std::pair<std::string, std::string>> mount;  // mount point, root
@@ -173,26 +178,24 @@ std::vector<V1Hierarchy> parse_v1_hierarchies(std::string_view mountinfo,
       bool canonical = m.mount_point.compare(0, 15, "/sys/fs/cgroup/") == 0;
       if (!mount || canonical) mount = std::make_pair(m.mount_point, m.root);
     });
-    if (!mount) continue;
+    if (!mount) return true;
     V1Hierarchy h;
     h.mount_point = mount->first;
     h.controllers = ctl;
     h.self = relative_to_mount(std::string(line.substr(c2 + 1)), mount->second);
     out.push_back(std::move(h));
-  }
+    return true;
+  });
   return out;
 }
 
 std::optional<std::string> parse_cgroup_v2_path(std::string_view text) {
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    if (nl == std::string_view::npos) nl = text.size();
-    std::string_view line = text.substr(pos, nl - pos);
-    pos = nl + 1;
-    if (line.substr(0, 3) == "0::") return std::string(line.substr(3));
-  }
-  return std::nullopt;
+  std::optional<std::string> found;
+  for_each_line(text, [&](std::string_view line) {
+    if (line.substr(0, 3) == "0::") found = std::string(line.substr(3));
+    return !found;
+  });
+  return found;
 }
 
 CgroupHierarchy discover_hierarchy(int proc_dirfd) {

@@ -1,4 +1,5 @@
-// Turning a Limits value into cgroup v2 files: the strings (pure, unit-tested) and the writes.
+// What both backends write for a Limits value: the CPU quota, the cpuset, the io limits per disk
+// and the block devices behind them (pure where possible, unit-tested).
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
@@ -66,11 +67,6 @@ bool parse_maj_min(std::string_view s, unsigned* major, unsigned* minor) {
   return true;
 }
 
-bool has_file(int dirfd, const char* name) {
-  struct stat st;
-  return ::fstatat(dirfd, name, &st, 0) == 0;
-}
-
 }  // namespace
 
 std::vector<std::string> controllers_for(const Limits& l) {
@@ -134,7 +130,7 @@ std::string io_max_line(unsigned major, unsigned minor, const IoDeviceLimit& lim
 
 std::pair<unsigned, unsigned> whole_disk(unsigned major, unsigned minor, int sys_dirfd) {
   std::string dir = "dev/block/" + dev_name(major, minor);
-  if (!has_file(sys_dirfd, (dir + "/partition").c_str())) return {major, minor};
+  if (!file_exists_at(sys_dirfd, (dir + "/partition").c_str())) return {major, minor};
   // sysfs puts a partition inside its disk's directory; ".." after the symlink is the disk.
   std::string text = read_file_at(sys_dirfd, dir + "/../dev");
   unsigned ma, mi;
@@ -153,7 +149,7 @@ std::optional<BlockDevice> block_device_of_path(const std::string& path, int sys
       ::statfs(path.c_str(), &sf) == 0 ? fs_name(static_cast<unsigned long>(sf.f_type)) : nullptr;
   std::string fs_text = fs ? fs : "a file system";
   // Anonymous devices (major 0) are what overlay, tmpfs, 9p, fuse and btrfs report.
-  if (ma == 0 || !has_file(sys_dirfd, ("dev/block/" + dev_name(ma, mi)).c_str())) {
+  if (ma == 0 || !file_exists_at(sys_dirfd, ("dev/block/" + dev_name(ma, mi)).c_str())) {
     if (why_not) {
       *why_not = path + " is on " + fs_text + " (device " + dev_name(ma, mi) +
                  ") with no block device behind it, so io limits on the rootfs cannot apply; name "
@@ -217,65 +213,6 @@ std::vector<DiskIoLimit> io_limits_per_disk(const std::vector<IoDeviceLimit>& io
   for (const auto& [dev, entry] : per_disk)
     out.push_back({dev.first, dev.second, entry.first, entry.second});
   return out;
-}
-
-LimitsWritten write_limits(int leaf_fd, int parent_fd, const Limits& l, const std::string& rootfs,
-                           int sys_dirfd) {
-  LimitsWritten w;
-  std::vector<std::string> ctl = split_words(read_cgroup_file(leaf_fd, "cgroup.controllers"));
-  auto enabled = [&](const char* c) { return std::find(ctl.begin(), ctl.end(), c) != ctl.end(); };
-  w.controllers = ctl;
-  auto put = [&](const std::string& file, const std::string& value) {
-    with_context("writing the limits", [&] { write_cgroup_file(leaf_fd, file, value); });
-    w.files.emplace_back(file, value);
-  };
-
-  // cpuset first: a CPU quota is easier to read once we know the CPUs it spreads over.
-  if (l.cpuset || l.cores) {
-    if (enabled("cpuset")) {
-      std::string avail = read_cgroup_file(parent_fd, "cpuset.cpus.effective");
-      std::string cpus = cpuset_cpus_value(l, avail, &w.notices);
-      if (!cpus.empty()) {
-        std::string mems = read_cgroup_file(parent_fd, "cpuset.mems.effective");
-        while (!mems.empty() && mems.back() == '\n') mems.pop_back();
-        put("cpuset.cpus", cpus);
-        if (!mems.empty()) put("cpuset.mems", mems);
-        w.cpuset_cpus = cpus;
-      }
-    } else {
-      w.notices.push_back("the cpuset controller is unavailable: the device's " +
-                          std::to_string(l.cores.value_or(0)) +
-                          " cores are not pinned to host CPUs; the CPU quota still applies");
-    }
-  }
-  if (enabled("cpu")) {
-    std::string v = cgroup_cpu_max(l);
-    put("cpu.max", v);
-    if (l.quota_cores()) {
-      w.cpu_quota_cores =
-          static_cast<double>(std::stoull(v)) / static_cast<double>(l.cpu_period_us);
-    }
-  }
-  if (enabled("memory")) {
-    if (l.memory_high) put("memory.high", std::to_string(*l.memory_high));
-    put("memory.max", l.memory_max ? std::to_string(*l.memory_max) : "max");
-    if (has_file(leaf_fd, "memory.swap.max")) {
-      put("memory.swap.max", l.swap_max ? std::to_string(*l.swap_max) : "max");
-    } else if (l.swap_max) {
-      w.notices.push_back(
-          "memory.swap.max is missing (kernel without swap accounting): the "
-          "workload may use swap beyond memory.max");
-    }
-  }
-  if (enabled("pids")) put("pids.max", l.pids_max ? std::to_string(*l.pids_max) : "max");
-  if (!l.io.empty() && enabled("io")) {
-    for (const DiskIoLimit& d : io_limits_per_disk(l.io, rootfs, sys_dirfd, &w.notices)) {
-      std::string line = io_max_line(d.major, d.minor, d.limit);
-      if (line.find('=') == std::string::npos) continue;
-      with_context("io limit on " + d.name, [&] { put("io.max", line); });
-    }
-  }
-  return w;
 }
 
 }  // namespace cgprof

@@ -4,6 +4,8 @@
 
 #include <sys/types.h>
 
+#include <cstdio>
+#include <exception>
 #include <functional>
 #include <string>
 #include <vector>
@@ -26,6 +28,16 @@ void rmdir_cgroup(int dirfd, const std::string& rel, const std::string& shown);
 // processes must be gone.
 void remove_cgroup_tree(int parent_fd, const std::string& name, const std::string& shown,
                         int depth = 0);
+
+// Runs f (a destroy()) from a destructor: an error becomes one warning line on stderr.
+template <class F>
+void warn_on_error(F&& f) noexcept {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "cgprof: warning: %s\n", e.what());
+  }
+}
 
 // Kills every process in the cgroup: cgroup.kill (kill_fd, -1 if none; it takes the whole
 // subtree), else SIGKILL to each pid of its cgroup.procs until none is left.

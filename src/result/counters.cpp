@@ -11,6 +11,7 @@
 #include <fstream>
 #include <random>
 
+#include "cgprof/cgroup.hpp"
 #include "cgprof/cgroup_v1.hpp"
 #include "cgprof/clock.hpp"
 #include "cgprof/error.hpp"
@@ -21,23 +22,11 @@
 namespace cgprof {
 namespace {
 
-// Whole file, or nullopt if it does not exist or cannot be read (controller not enabled).
 std::optional<std::string> try_read(int dirfd, const char* name) {
-  int fd = ::openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::nullopt;
-  UniqueFd owned(fd);
-  try {
-    return pread_all(fd);
-  } catch (const Error&) {
-    return std::nullopt;
-  }
+  return try_read_cgroup_file(dirfd, name);
 }
-
 std::optional<uint64_t> try_value(int dirfd, const char* name) {
-  auto text = try_read(dirfd, name);
-  uint64_t v = 0;
-  if (!text || !parse_single_value(text->data(), text->size(), &v)) return std::nullopt;
-  return v;
+  return try_read_cgroup_value(dirfd, name);
 }
 
 }  // namespace

@@ -10,33 +10,23 @@ namespace cgprof {
 using namespace v1_detail;
 
 bool parse_blkio_throttle(const char* data, size_t len, BlkioCounter what, IoStat* io) {
-  const char* p = data;
-  const char* end = data + len;
   bool ok = true;
-  while (p < end) {
-    const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
-    if (nl == nullptr) return false;
-    const char* line_end = nl;
-    const char* next = nl + 1;
+  bool complete = for_each_complete_line(data, len, [&](const char* p, const char* line_end) {
     // "MAJ:MIN OP VALUE"; the last line "Total VALUE" has no device.
     uint64_t major = 0, minor = 0, value = 0;
     const char* q = parse_u64(p, line_end, &major);
-    if (q == nullptr || q >= line_end || *q != ':') {
-      p = next;
-      continue;
-    }
+    if (q == nullptr || q >= line_end || *q != ':') return;
     q = parse_u64(q + 1, line_end, &minor);
     if (q == nullptr || q >= line_end || *q != ' ') {
       ok = false;
-      p = next;
-      continue;
+      return;
     }
     const char* op = q + 1;
-    const char* sp = static_cast<const char*>(std::memchr(op, ' ', static_cast<size_t>(line_end - op)));
+    const char* sp =
+        static_cast<const char*>(std::memchr(op, ' ', static_cast<size_t>(line_end - op)));
     if (sp == nullptr || parse_u64(sp + 1, line_end, &value) != line_end) {
       ok = false;
-      p = next;
-      continue;
+      return;
     }
     std::string_view opname(op, static_cast<size_t>(sp - op));
     bool bytes = what == BlkioCounter::kBytes;
@@ -44,8 +34,7 @@ bool parse_blkio_throttle(const char* data, size_t len, BlkioCounter what, IoSta
     if (opname == "Read") field = bytes ? &IoDeviceStat::rbytes : &IoDeviceStat::rios;
     if (opname == "Write") field = bytes ? &IoDeviceStat::wbytes : &IoDeviceStat::wios;
     if (opname == "Discard") field = bytes ? &IoDeviceStat::dbytes : &IoDeviceStat::dios;
-    p = next;
-    if (field == nullptr) continue;  // Sync, Async, Total: sums of the others
+    if (field == nullptr) return;  // Sync, Async, Total: sums of the others
     IoDeviceStat* dev = nullptr;
     for (uint32_t i = 0; i < io->device_count; ++i)
       if (io->devices[i].major == major && io->devices[i].minor == minor) dev = &io->devices[i];
@@ -58,8 +47,8 @@ bool parse_blkio_throttle(const char* data, size_t len, BlkioCounter what, IoSta
     }
     if (dev) dev->*field += value;
     io->total.*field += value;
-  }
-  return ok;
+  });
+  return complete && ok;
 }
 
 namespace v1 {
@@ -71,8 +60,8 @@ bool blkio_stat(int fd, IoStat* out) {
       {"blkio.throttle.io_service_bytes_recursive", "blkio.throttle.io_service_bytes"},
       {"blkio.throttle.io_serviced_recursive", "blkio.throttle.io_serviced"}};
   for (const auto& [recursive, plain] : kFiles) {
-    auto t = try_read(fd, recursive);
-    if (!t) t = try_read(fd, plain);
+    auto t = try_read_cgroup_file(fd, recursive);
+    if (!t) t = try_read_cgroup_file(fd, plain);
     if (!t) continue;
     BlkioCounter what = recursive == kFiles[0].first ? BlkioCounter::kBytes : BlkioCounter::kOps;
     any |= parse_blkio_throttle(t->data(), t->size(), what, out);

@@ -48,16 +48,16 @@ namespace v1 {
 bool cpu_stat(int cpu_fd, int cpuacct_fd, CpuStat* out) {
   *out = CpuStat{};
   bool any = false;
-  if (auto ns = try_value(cpuacct_fd, "cpuacct.usage")) {
+  if (auto ns = try_read_cgroup_value(cpuacct_fd, "cpuacct.usage")) {
     out->usage_usec = *ns / 1000;
     out->present |= 1;
     any = true;
   }
-  if (auto t = try_read(cpuacct_fd, "cpuacct.stat")) {
+  if (auto t = try_read_cgroup_file(cpuacct_fd, "cpuacct.stat")) {
     long hz = ::sysconf(_SC_CLK_TCK);
     any |= parse_cpuacct_stat(t->data(), t->size(), 1000000 / static_cast<uint64_t>(hz > 0 ? hz : 100), out);
   }
-  if (auto t = try_read(cpu_fd, "cpu.stat")) any |= parse_cpu_stat_v1(t->data(), t->size(), out);
+  if (auto t = try_read_cgroup_file(cpu_fd, "cpu.stat")) any |= parse_cpu_stat_v1(t->data(), t->size(), out);
   return any;
 }
 
@@ -67,7 +67,7 @@ namespace v1_detail {
 
 void cpu_set(int leaf_fd, const Limits& l, LimitsWritten* w) {
   std::optional<double> q = l.quota_cores();
-  if (!has_file(leaf_fd, "cpu.cfs_quota_us")) {
+  if (!file_exists_at(leaf_fd, "cpu.cfs_quota_us")) {
     if (q) {
       w->notices.push_back(
           "cpu.cfs_quota_us is missing (kernel without CFS bandwidth control): the CPU quota of " +

@@ -49,19 +49,19 @@ namespace v1 {
 
 MemoryCounters memory_stat(int fd) {
   MemoryCounters m;
-  if (auto t = try_read(fd, "memory.stat"))
+  if (auto t = try_read_cgroup_file(fd, "memory.stat"))
     m.has_stat = parse_memory_stat_v1(t->data(), t->size(), &m.stat) || m.stat.present;
-  if (auto t = try_read(fd, "memory.oom_control")) {
+  if (auto t = try_read_cgroup_file(fd, "memory.oom_control")) {
     m.has_events = parse_memory_oom_control(t->data(), t->size(), &m.events, nullptr) ||
                    m.events.present;
   }
-  if (auto f = try_value(fd, "memory.failcnt")) {
+  if (auto f = try_read_cgroup_value(fd, "memory.failcnt")) {
     m.events.max = *f;
     m.events.present |= 1u << 2;
     m.has_events = true;
   }
-  m.current = try_value(fd, "memory.usage_in_bytes");
-  m.peak = try_value(fd, "memory.max_usage_in_bytes");
+  m.current = try_read_cgroup_value(fd, "memory.usage_in_bytes");
+  m.peak = try_read_cgroup_value(fd, "memory.max_usage_in_bytes");
   return m;
 }
 
@@ -77,7 +77,7 @@ void memory_set(int leaf_fd, const Limits& l, LimitsWritten* w) {
   }
   put_limit(leaf_fd, "memory.limit_in_bytes",
             l.memory_max ? std::to_string(*l.memory_max) : "-1", w);
-  if (has_file(leaf_fd, "memory.memsw.limit_in_bytes")) {
+  if (file_exists_at(leaf_fd, "memory.memsw.limit_in_bytes")) {
     // memsw counts memory + swap: the v2 swap limit added to the memory limit.
     bool limited = l.memory_max && l.swap_max;
     put_limit(leaf_fd, "memory.memsw.limit_in_bytes",

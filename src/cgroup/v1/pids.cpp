@@ -8,8 +8,8 @@ using namespace v1_detail;
 
 namespace v1 {
 void pids_stat(int fd, std::optional<uint64_t>* current, std::optional<uint64_t>* peak) {
-  *current = try_value(fd, "pids.current");
-  *peak = try_value(fd, "pids.peak");
+  *current = try_read_cgroup_value(fd, "pids.current");
+  *peak = try_read_cgroup_value(fd, "pids.peak");
 }
 }  // namespace v1
 

@@ -37,7 +37,7 @@ std::string v1_name(const std::string& controller) {
 // until it is empty.
 void empty_stale_v1(int dir, const std::string& shown) {
   if (wait_no_procs(dir, 0)) return;
-  if (has_file(dir, "freezer.state")) {
+  if (file_exists_at(dir, "freezer.state")) {
     freezer_kill(dir, shown);
   } else {
     kill_cgroup(dir, -1, shown);
@@ -240,11 +240,7 @@ void V1RunCgroup::destroy() {
 }
 
 void V1RunCgroup::destroy_noexcept() noexcept {
-  try {
-    destroy();
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "cgprof: warning: %s\n", e.what());
-  }
+  warn_on_error([&] { destroy(); });
 }
 
 }  // namespace cgprof

@@ -1,4 +1,5 @@
-// The run's cgroup from creation to removal: placement, controllers, limits, kill, rmdir.
+// The run's cgroup on cgroup v2 from creation to removal: placement, controllers, limits, kill,
+// rmdir.
 #include <dirent.h>
 #include <poll.h>
 #include <signal.h>
@@ -13,7 +14,6 @@
 #include <memory>
 
 #include "cgprof/cgroup.hpp"
-#include "cgprof/cgroup_v1.hpp"
 #include "cgprof/error.hpp"
 #include "cgprof/units.hpp"
 #include "src/cgroup/run_dirs.hpp"
@@ -229,20 +229,7 @@ void RunCgroup::destroy() {
 }
 
 void RunCgroup::destroy_noexcept() noexcept {
-  try {
-    destroy();
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "cgprof: warning: %s\n", e.what());
-  }
-}
-
-std::unique_ptr<CgroupBackend> create_run_cgroup(const RunCgroupOptions& opts) {
-  UniqueFd proc = open_at(AT_FDCWD, opts.proc, O_PATH | O_DIRECTORY);
-  std::string mountinfo = with_context("finding the cgroup hierarchies",
-                                       [&] { return read_file_at(proc.get(), "self/mountinfo"); });
-  if (cgroup_version_for(detect_cgroup_layout(mountinfo), opts.manager) == 1)
-    return V1RunCgroup::create(opts);
-  return std::make_unique<RunCgroup>(RunCgroup::create(opts));
+  warn_on_error([&] { destroy(); });
 }
 
 }  // namespace cgprof
