@@ -33,6 +33,7 @@ class V1Fixture : public ::testing::Test {
     put("memory", "memory.max_usage_in_bytes", "110000000\n");
     put("memory", "memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 1\n");
     put("memory", "memory.failcnt", "17\n");
+    fs::create_directories(root_ / "blkio");
     fs::copy_file(data / "memory.stat.txt", root_ / "memory" / "memory.stat");
     fs::copy_file(data / "blkio.io_service_bytes.txt",
                   root_ / "blkio" / "blkio.throttle.io_service_bytes_recursive");
