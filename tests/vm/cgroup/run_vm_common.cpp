@@ -56,7 +56,16 @@ int counter = 0;
 const std::string& test_rootfs() {
   static std::string dir;
   if (!dir.empty()) return dir;
-  std::string d = "/tmp/cgprof-vm-rootfs-" + std::to_string(::getuid());
+  // Per process: host test binaries of several worktrees may build theirs at the same time.
+  std::string d = "/tmp/cgprof-vm-rootfs-" + std::to_string(::getuid()) + "-" +
+                  std::to_string(::getpid());
+  static struct Remove {
+    std::string dir;
+    ~Remove() {
+      if (!dir.empty()) std::system(("rm -rf " + dir).c_str());
+    }
+  } remove;
+  remove.dir = d;
   std::string cmd = "rm -rf " + d + " && sh " + env("CGPROF_SOURCE_DIR") +
                     "/rootfs-tools/make-busybox-rootfs " + d + " >/dev/null";
   for (const char* w : {"cpu-burn", "mem-alloc", "file-read", "fork-heavy"})
