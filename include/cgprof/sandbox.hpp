@@ -194,6 +194,9 @@ struct LaunchOptions {
   // CLONE_INTO_CGROUP: the child's pid goes into each one's cgroup.procs while it waits for
   // its go, before it runs any setup (kCgroupProcs).
   std::vector<int> cgroup_join_fds;
+  // cgroup v1: the hierarchies to show read-only under the container's /sys/fs/cgroup, by their
+  // mount options ("cpu,cpuacct", "memory"), rooted at the run's cgroups (docker's v1 view).
+  std::vector<std::string> cgroup_v1_hierarchies;
   bool forward_signals = true;  // SIGINT/TERM/HUP/QUIT/USR1/USR2 to cgprof reach the workload
   bool quiet = false;           // suppress one-line notices (overlay fallback, ...) on stderr
 };

@@ -217,6 +217,8 @@ int run_profiled(const ProfileOptions& o, const sandbox::ProcessSpec& spec,
 
   launch.cgroup_fd = cg.clone_into_fd();
   launch.cgroup_join_fds = cg.join_fds();
+  if (cg.version() == 1)
+    for (const auto& [hierarchy, path] : cg.paths()) launch.cgroup_v1_hierarchies.push_back(hierarchy);
   launch.forward_signals = false;  // InterruptScope forwards, then kills after --stop-timeout
   CounterSnapshot start = read_counters(cg.dirs());
   sandbox::Container container;

@@ -249,6 +249,7 @@ void Container::start(const ProcessSpec& spec, const LaunchOptions& opts) {
   plan.status_fd = status_wr.get();
   plan.parent_pidfd = self_pidfd.get();
   plan.init_image_fd = with_context("preparing the container init", [] { return init_image_fd(); });
+  plan.cgroup_v1_hierarchies = opts.cgroup_v1_hierarchies;
 
   std::uint64_t flags =
       CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP | CLONE_PIDFD;
@@ -276,6 +277,13 @@ void Container::start(const ProcessSpec& spec, const LaunchOptions& opts) {
     args.cgroup = 0;
   }
   if (pid < 0) {
+    if (opts.cgroup_fd >= 0 || !opts.cgroup_join_fds.empty()) {
+      // Placed through cgroup.procs after the clone: a cgroup namespace made now would be
+      // rooted at cgprof's cgroup; the child makes it after the go instead (as runc does).
+      args.flags &= ~static_cast<std::uint64_t>(CLONE_NEWCGROUP);
+      flags &= ~static_cast<std::uint64_t>(CLONE_NEWCGROUP);
+      plan.unshare_cgroupns = true;
+    }
     pid = ::syscall(SYS_clone3, &args, sizeof args);
     if (pid < 0 && (errno == ENOSYS || errno == E2BIG))
       pid = ::syscall(SYS_clone, flags | SIGCHLD, 0, &child_pidfd, 0, 0);

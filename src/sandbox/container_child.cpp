@@ -4,7 +4,8 @@
 // the parent's other threads (setresuid broadcasts to "all threads"), fixed buffers.
 //
 // The order is the security story, each step needing the privileges the next one drops:
-//   1. wait for the parent's go (id maps written, cgroup placed)
+//   1. wait for the parent's go (id maps written, cgroup placed); then, when placed through
+//      cgroup.procs, the cgroup namespace, rooted at the run's cgroup
 //   2. session, hostname, loopback
 //   3. the file system: overlay root, /proc, /dev, /sys, masked paths, volumes, pivot_root
 //   4. workdir, then capabilities and ids dropped, no_new_privs
@@ -209,6 +210,13 @@ int arrange_fds(const LaunchPlan& plan) {
   if (n != 1 || go != 'G') ::_exit(125);  // the parent gave up (its error is reported there)
   ::close(plan.sync_fd);
   ::close(plan.parent_pidfd);
+  // Now inside the run's cgroups: a cgroup namespace made here has them as its root, so the
+  // workload sees "/" in /proc/self/cgroup and nothing of the caller's cgroup paths.
+  if (plan.unshare_cgroupns && ::unshare(CLONE_NEWCGROUP) < 0) {
+    ChildMsg cm{};
+    child_fail_msg(&cm, "create the cgroup namespace", "", errno);
+    die(plan.report_fd, cm);
+  }
 
   const ProcessSpec& s = *plan.spec;
   ChildMsg m{};

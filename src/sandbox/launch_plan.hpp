@@ -48,6 +48,13 @@ struct LaunchPlan {
   int status_fd = -1;  // write end: the workload's final status; cgprof-init gets it as fd 4
   int init_image_fd = -1;  // the sealed memfd holding cgprof-init (init_image_fd())
   int parent_pidfd = -1;
+  // Placed by writing cgroup.procs after the clone (cgroup v1, or v2 without
+  // CLONE_INTO_CGROUP): the child was cloned without CLONE_NEWCGROUP and creates its cgroup
+  // namespace after the go, so that the namespace's root is the run's cgroup, as runc does.
+  bool unshare_cgroupns = false;
+  // cgroup v1 hierarchies ("cpu,cpuacct", "memory", ...) shown read-only under /sys/fs/cgroup
+  // in the container, each rooted at the run's cgroup (docker's view on a v1 host).
+  std::vector<std::string> cgroup_v1_hierarchies;
 };
 
 // Runs in the cloned child (PID 1 of the new pid namespace), on its own copy of the plan (it

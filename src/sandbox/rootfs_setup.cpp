@@ -269,6 +269,28 @@ int setup_proc(int root_fd, const Fail& fail) {
   return 0;
 }
 
+// cgroup v1 as docker shows it: a tmpfs at /sys/fs/cgroup holding one read-only mount per
+// hierarchy the run uses ("cpu,cpuacct" mounted with those controllers), each rooted at the
+// run's cgroup by the cgroup namespace; then the tmpfs is made read-only too. Best effort: a
+// hierarchy the kernel will not mount here (a user namespace) is left out, the run goes on.
+void mount_cgroup_v1(const LaunchPlan& plan, int root_fd, int cg_dir) {
+  if (mount_on_fd("tmpfs", cg_dir, "tmpfs", kNoSuidDevExec, "mode=755,size=64k") < 0) return;
+  // cg_dir still names the directory under the new mount: look the path up again.
+  int tmp = openat2_in_root(root_fd, "sys/fs/cgroup", O_PATH | O_DIRECTORY);
+  if (tmp < 0) return;
+  for (const std::string& h : plan.cgroup_v1_hierarchies) {
+    if (::mkdirat(tmp, h.c_str(), 0555) < 0 && errno != EEXIST) continue;
+    int d = ::openat(tmp, h.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (d < 0) continue;
+    mount_on_fd("cgroup", d, "cgroup", MS_RDONLY | kNoSuidDevExec, h.c_str());
+    ::close(d);
+  }
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/self/fd/%d", tmp);
+  ::mount(nullptr, path, nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | kNoSuidDevExec, nullptr);
+  ::close(tmp);
+}
+
 int setup_sys(const LaunchPlan& plan, int root_fd, const Fail& fail) {
   int target = resolve(root_fd, "sys", Create::kDir);
   if (target < 0) return fail("create mount point", "/sys", -target);
@@ -286,7 +308,11 @@ int setup_sys(const LaunchPlan& plan, int root_fd, const Fail& fail) {
     // The container's own cgroup namespace root, read-only, as docker shows it.
     int cg = openat2_in_root(root_fd, "sys/fs/cgroup", O_PATH | O_DIRECTORY);
     if (cg >= 0) {
-      mount_on_fd("cgroup2", cg, "cgroup2", MS_RDONLY | kNoSuidDevExec, nullptr);
+      if (plan.cgroup_v1_hierarchies.empty()) {
+        mount_on_fd("cgroup2", cg, "cgroup2", MS_RDONLY | kNoSuidDevExec, nullptr);
+      } else {
+        mount_cgroup_v1(plan, root_fd, cg);
+      }
       ::close(cg);
     }
   }
