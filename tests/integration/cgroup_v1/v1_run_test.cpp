@@ -207,6 +207,34 @@ TEST_F(CgroupV1Run, SigkillOfCgprofLeavesNoProcessAndTheNextRunRemovesItsCgroups
   EXPECT_EQ(run_cgroups_of(pid), std::vector<std::string>{});
 }
 
+// As docker shows v1: the workload's cgroup namespace is rooted at its run cgroups (it sees "/"
+// and none of the caller's cgroup paths), and each hierarchy is mounted read-only under
+// /sys/fs/cgroup, so a script can read its own limit (torch sizes its thread pool from it) but
+// not write it.
+TEST_F(CgroupV1Run, TheWorkloadSeesItsOwnCgroupsAsRootAndItsLimitsReadOnly) {
+  RunOut out;
+  json j = run({"--cpus", "0.5"},
+               {"sh", "-c",
+                "cat /proc/self/cgroup; echo quota=$(cat /sys/fs/cgroup/cpu*/cpu.cfs_quota_us | "
+                "head -1); echo 1000 > /sys/fs/cgroup/memory/memory.limit_in_bytes && echo WROTE; "
+                "echo max > /sys/fs/cgroup/cpu/cpu.cfs_quota_us && echo WROTE; true"},
+               &out);
+  EXPECT_EQ(j["exit"]["status"], 0) << out.err;
+  std::istringstream lines(out.out);
+  std::string line;
+  int hierarchies = 0;
+  while (std::getline(lines, line)) {
+    if (line.rfind("quota=", 0) == 0 || line.empty()) continue;
+    if (line == "WROTE") ADD_FAILURE() << "a v1 limit file was writable from inside";
+    const auto colon = line.rfind(':');
+    ASSERT_NE(colon, std::string::npos) << line;
+    EXPECT_EQ(line.substr(colon + 1), "/") << "the caller's cgroup path shows: " << line;
+    ++hierarchies;
+  }
+  EXPECT_GE(hierarchies, 3) << out.out;
+  EXPECT_NE(out.out.find("quota=50000\n"), std::string::npos) << out.out;
+}
+
 TEST_F(CgroupV1Run, ForcingV2OnAHybridHostFailsInOneLine) {
   std::string mi = cgprof::read_file("/proc/self/mountinfo");
   if (cgprof::detect_cgroup_layout(mi) != cgprof::CgroupLayout::kHybrid) GTEST_SKIP();
