@@ -192,6 +192,9 @@ struct LaunchOptions {
   int cgroup_fd = -1;           // cgroup v2 directory fd; borrowed, must outlive start()
   bool forward_signals = true;  // SIGINT/TERM/HUP/QUIT/USR1/USR2 to cgprof reach the workload
   bool quiet = false;           // suppress one-line notices (overlay fallback, ...) on stderr
+  // The workload's stdout and stderr instead of cgprof's (borrowed, must outlive start(); -1:
+  // cgprof's own). --mark-regex reads the workload's output through these pipes.
+  int stdout_fd = -1, stderr_fd = -1;
 };
 
 struct ExitStatus {

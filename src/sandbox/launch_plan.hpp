@@ -48,6 +48,7 @@ struct LaunchPlan {
   int status_fd = -1;  // write end: the workload's final status; cgprof-init gets it as fd 4
   int init_image_fd = -1;  // the sealed memfd holding cgprof-init (init_image_fd())
   int parent_pidfd = -1;
+  int stdout_fd = -1, stderr_fd = -1;  // LaunchOptions: dup'ed onto 1 and 2 before the exec
 };
 
 // Runs in the cloned child (PID 1 of the new pid namespace), on its own copy of the plan (it
