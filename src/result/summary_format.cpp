@@ -153,8 +153,9 @@ std::string format_phase_table(const PhasesResult& p) {
   constexpr size_t kMaxRows = 30;
   std::vector<std::vector<std::string>> rows = {{"phase", "count", "wall total", "mean", "p50",
                                                  "p90", "p99", "max", "CPU", "peak memory"}};
-  for (size_t i = 0; i < p.phases.size() && i < kMaxRows; ++i) {
-    const PhaseStats& s = p.phases[i];
+  size_t shown = 0;
+  for (const PhaseStats& s : p.phases) {
+    if (!s.overflow && shown++ >= kMaxRows) continue;  // the overflow bucket is always shown
     std::string name = s.name.size() > 24 ? s.name.substr(0, 23) + "~" : s.name;
     if (s.closed_at_exit) name += "*";
     rows.push_back({name, count(s.count), seconds(s.wall_seconds), seconds(s.wall.mean),
@@ -174,8 +175,8 @@ std::string format_phase_table(const PhasesResult& p) {
     }
     out += line + "\n";
   }
-  if (p.phases.size() > kMaxRows)
-    out += "  ... " + count(p.phases.size() - kMaxRows) + " more phases (run.json, phases.csv)\n";
+  if (shown > kMaxRows)
+    out += "  ... " + count(shown - kMaxRows) + " more phases (run.json, phases.csv)\n";
   out += "  marks: " + count(p.marks) + " received, " + count(p.dropped_marks) + " dropped, " +
          count(p.truncated_names) + " names truncated, " + count(p.overflow_marks) +
          " beyond " + count(kMaxPhaseNames) + " names" +
