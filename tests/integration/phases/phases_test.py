@@ -140,6 +140,14 @@ def main():
             p = phases(err)
             check(code == 0 and out.strip() == "dropped 0" and p.get("load", (0,))[0] == 1 and
                   p.get("step", (0,))[0] == 3, "Python helper: with and decorator", out + err)
+            # The README's example, as its "Profile your own model script" section runs it.
+            shutil.copy(SRC + "/rootfs-tools/python/example_infer.py", app)
+            code, out, err, _ = cgprof("-v", app + ":/app:ro", "-w", "/app", "--", "python3",
+                                       "example_infer.py", "--inferences", "7", rootfs="/")
+            p = phases(err)
+            check(code == 0 and out.startswith("example-infer: inferences=7") and
+                  p.get("load", (0,))[0] == 1 and p.get("infer", (0,))[0] == 7,
+                  "the README's example script: load once, infer 7 times", out + err)
             r = subprocess.run(["python3", "m.py"], cwd=app, capture_output=True, text=True,
                                env={k: v for k, v in os.environ.items() if k != "CGPROF_MARK"})
             check(r.returncode == 0 and r.stdout.strip() == "dropped 0",
