@@ -1,7 +1,7 @@
 // Phases: named spans of a run marked by the workload, and what the run used in each.
 //
 // Marks arrive as text lines, either written by the workload to $CGPROF_MARK (a FIFO that cgprof
-// serves, bind-mounted read-only at /run/cgprof/mark in the container) or taken from its output
+// serves, bind-mounted read-only at /dev/cgprof-mark in the container) or taken from its output
 // lines matching --mark-regex. `NAME` starts phase NAME (ending the current one), `-` ends the
 // current phase. Each mark is timestamped on receipt with CLOCK_MONOTONIC, the clock of the
 // samples, so phases can be attributed from any sample stream (whatever cgroup backend produced
@@ -27,7 +27,7 @@ inline constexpr size_t kMaxPhaseNames = 1000;        // distinct names; later o
 inline constexpr size_t kMaxPhaseNameBytes = 64;      // after escaping; longer ones are cut
 inline constexpr size_t kMaxMarks = size_t{1} << 20;  // marks kept; later ones are dropped
 inline constexpr size_t kMaxMarkLineBytes = 4096;     // bytes of a line looked at
-inline constexpr const char* kMarkContainerPath = "/run/cgprof/mark";
+inline constexpr const char* kMarkContainerPath = "/dev/cgprof-mark";  // sandbox kMarkDevPath
 inline constexpr const char* kOverflowPhaseName = "(other names)";
 
 // Bytes outside printable ASCII and '\' become \xHH; the result is cut to kMaxPhaseNameBytes

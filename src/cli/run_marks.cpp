@@ -1,5 +1,7 @@
 #include "run_marks.hpp"
 
+#include <string_view>
+
 #include "cgprof/clock.hpp"
 #include "run_profile.hpp"
 
@@ -13,8 +15,9 @@ RunMarks::RunMarks(const ProfileOptions& o, const sandbox::ProcessSpec& spec,
   mo.fifo = !o.no_marks;
   mo.mark_regex = o.mark_regex;
   server_.emplace(mo);
+  static_assert(std::string_view(kMarkContainerPath) == sandbox::kMarkDevPath);
   if (mo.fifo) {
-    spec_.volumes.push_back({server_->fifo_host_path(), kMarkContainerPath, true});
+    launch_.mark_fifo = server_->fifo_host_path();
     sandbox::set_env(spec_.env, std::string("CGPROF_MARK=") + kMarkContainerPath);
   }
   launch_.stdout_fd = server_->stdout_fd();

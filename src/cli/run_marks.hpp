@@ -17,8 +17,8 @@ class RunMarks {
   // Serves marks unless --no-marks without --mark-regex; starts the reader thread.
   RunMarks(const ProfileOptions& o, const sandbox::ProcessSpec& spec,
            const sandbox::LaunchOptions& launch);
-  // The spec with the FIFO bind-mounted read-only and $CGPROF_MARK set; the launch options with
-  // the output pipes of --mark-regex.
+  // The spec with $CGPROF_MARK set; the launch options with the FIFO to bind at /dev/cgprof-mark
+  // and the output pipes of --mark-regex.
   const sandbox::ProcessSpec& spec() const { return spec_; }
   const sandbox::LaunchOptions& launch() const { return launch_; }
   // After the container started: drop cgprof's copies of the workload's output pipes.

@@ -166,7 +166,7 @@ void add_profile_options(CLI::App* cmd, ProfileOptions& o) {
                   "group: the phase name, '-' ends it); the output is passed through unchanged")
       ->type_name("RE");
   cmd->add_flag("--no-marks", o.no_marks,
-                "Do not serve phase marks at $CGPROF_MARK (/run/cgprof/mark) in the container");
+                "Do not serve phase marks at $CGPROF_MARK (/dev/cgprof-mark) in the container");
 }
 
 int run_profiled(const ProfileOptions& o, const sandbox::ProcessSpec& spec,

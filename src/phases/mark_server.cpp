@@ -3,7 +3,7 @@
 //
 // Security: the FIFO lives in a directory with an unguessable name below a directory nobody else
 // may list (mode 0711), so no other host user can find it; the container sees only the FIFO
-// itself, bind-mounted read-only (docs/SECURITY.md, "Phase marks"). Opening a FIFO for writing is
+// itself, bind-mounted read-only at /dev/cgprof-mark (docs/SECURITY.md, "Phase marks"). Opening a FIFO for writing is
 // all it gives: a read-only mount refuses chmod, chown and utimes, a FIFO has no "..", and what
 // the workload writes is parsed as bounded text by cgprof (phases.hpp).
 #include <fcntl.h>

@@ -250,6 +250,7 @@ void Container::start(const ProcessSpec& spec, const LaunchOptions& opts) {
   plan.parent_pidfd = self_pidfd.get();
   plan.stdout_fd = opts.stdout_fd;
   plan.stderr_fd = opts.stderr_fd;
+  plan.mark_fifo = opts.mark_fifo;
   plan.init_image_fd = with_context("preparing the container init", [] { return init_image_fd(); });
 
   std::uint64_t flags =

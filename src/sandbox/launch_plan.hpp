@@ -49,6 +49,7 @@ struct LaunchPlan {
   int init_image_fd = -1;  // the sealed memfd holding cgprof-init (init_image_fd())
   int parent_pidfd = -1;
   int stdout_fd = -1, stderr_fd = -1;  // LaunchOptions: dup'ed onto 1 and 2 before the exec
+  std::string mark_fifo;               // LaunchOptions: bound read-only at kMarkDevPath
 };
 
 // Runs in the cloned child (PID 1 of the new pid namespace), on its own copy of the plan (it

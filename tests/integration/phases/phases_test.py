@@ -105,8 +105,9 @@ def main():
                  'rm -f "$m" 2>/dev/null; [ -p "$m" ] || echo RM-OK; '
                  'ls "$m/.." >/dev/null 2>&1 && echo DOTDOT-OK; '
                  'mv "$m" /tmp/x 2>/dev/null && echo MV-OK; '
-                 'ln "$m" /run/cgprof/y 2>/dev/null && echo LINK-OK; '
-                 'grep -c " /run/cgprof/mark .*ro," /proc/self/mountinfo; '
+                 'ln "$m" /tmp/y 2>/dev/null && echo LINK-OK; '
+                 'ln "$m" /dev/y 2>/dev/null && echo DEVLINK-OK; '
+                 'grep -c " /dev/cgprof-mark ro," /proc/self/mountinfo; '
                  'echo probe > "$m"')
         code, out, err, _ = cgprof("-u", "1000", "--", "/bin/sh", "-c", probe, rootfs=rootfs)
         check(code == 0 and out.strip() == "1" and "probe" in phases(err),
@@ -116,9 +117,9 @@ def main():
         code, out, err, _ = cgprof("--", "/bin/sh", "-c", probe, rootfs=rootfs)
         check(out.strip() == "1", "as container root, the same", out + err)
         code, out, err, _ = cgprof("--no-marks", "--", "/bin/sh", "-c",
-                                   'echo "[$CGPROF_MARK]"; ls /run/cgprof 2>&1 | head -1',
+                                   'echo "[$CGPROF_MARK]"; ls /dev/cgprof-mark 2>&1 | head -1',
                                    rootfs=rootfs)
-        check(out.startswith("[]\n") and "mark" not in out and "phases" not in err,
+        check(out.startswith("[]\n") and "No such file" in out and "phases" not in err,
               "--no-marks: no $CGPROF_MARK, no FIFO, no table", out + err)
         leftover = [d for d in os.listdir("/run/cgprof") if os.path.isdir("/run/cgprof/" + d)] \
             if os.path.isdir("/run/cgprof") else []
