@@ -108,7 +108,7 @@ struct PhaseOccurrence {
 };
 
 // Marks -> time-ordered, non-overlapping occurrences. A phase open at `exit_ns` is closed there
-// and flagged; marks after exit_ns are ignored.
+// and flagged; a mark stamped after exit_ns (read late: it was written before) counts at exit_ns.
 std::vector<PhaseOccurrence> phase_occurrences(const MarkLog& log, uint64_t exit_ns);
 
 // Fills the counters of each occurrence from a time-ordered sample stream: cumulative counters

@@ -1,4 +1,5 @@
 // Marks as received: escaping and interning of names, the bounds, and marks -> occurrences.
+#include <algorithm>
 #include <cstdio>
 
 #include "cgprof/phases.hpp"
@@ -71,8 +72,9 @@ std::vector<PhaseOccurrence> phase_occurrences(const MarkLog& log, uint64_t exit
   std::vector<PhaseOccurrence> out;
   bool open = false;
   PhaseOccurrence cur;
-  for (const MarkLog::Mark& m : log.marks()) {
-    if (m.t_ns > exit_ns) break;
+  for (const MarkLog::Mark& mark : log.marks()) {
+    // Stamped after the exit only because cgprof read it late (it was written before): at exit.
+    const MarkLog::Mark m{std::min(mark.t_ns, exit_ns), mark.name};
     if (open) {
       cur.end_ns = m.t_ns;
       out.push_back(cur);

@@ -125,6 +125,17 @@ def main():
             if os.path.isdir("/run/cgprof") else []
         check(not leftover, "no FIFO directory left behind in /run/cgprof", str(leftover))
 
+        # Rootless, without $XDG_RUNTIME_DIR: the FIFO is in /tmp/cgprof-UID, which the
+        # container's scratch /tmp covers in its mount namespace; marks still arrive.
+        os.chmod(work, 0o755)
+        r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "env",
+                            "-u", "XDG_RUNTIME_DIR", "HOME=/tmp", CGPROF, "run", "--no-cgroup",
+                            "--rootfs", rootfs, "--", "/bin/sh", "-c",
+                            'echo rootless > "$CGPROF_MARK"'],
+                           capture_output=True, text=True, timeout=120)
+        check(r.returncode == 0 and phases(r.stderr).get("rootless", (0,))[0] == 1,
+              "rootless (nobody, FIFO under /tmp/cgprof-65534): marks arrive", r.stderr)
+
         # The Python helper, with the host's python3 as the root file system.
         if shutil.which("python3"):
             app = work + "/app"

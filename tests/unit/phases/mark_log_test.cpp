@@ -85,16 +85,18 @@ TEST(PhaseOccurrences, ANameEndsThePreviousPhaseAndExitClosesTheLast) {
   log.add_line(800, "-");
   log.add_line(900, "-");  // nothing open: ignored
   log.add_line(950, "tail");
-  log.add_line(2000, "late");  // after exit: ignored
+  log.add_line(2000, "late");  // read after the exit, written before it: at the exit
   auto occ = phase_occurrences(log, 1000);
-  ASSERT_EQ(occ.size(), 4u);
+  ASSERT_EQ(occ.size(), 5u);
   EXPECT_EQ(occ[0].start_ns, 100u);
   EXPECT_EQ(occ[0].end_ns, 400u);
   EXPECT_EQ(occ[2].start_ns, 600u);
   EXPECT_EQ(occ[2].end_ns, 800u);
   EXPECT_FALSE(occ[2].closed_at_exit);
   EXPECT_EQ(occ[3].end_ns, 1000u);
-  EXPECT_TRUE(occ[3].closed_at_exit);
+  EXPECT_FALSE(occ[3].closed_at_exit);  // ended by "late"
+  EXPECT_EQ(occ[4].start_ns, 1000u);
+  EXPECT_TRUE(occ[4].closed_at_exit);
 }
 
 }  // namespace
