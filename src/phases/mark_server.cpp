@@ -6,6 +6,7 @@
 // itself, bind-mounted read-only at /dev/cgprof-mark (docs/SECURITY.md, "Phase marks"). Opening a FIFO for writing is
 // all it gives: a read-only mount refuses chmod, chown and utimes, a FIFO has no "..", and what
 // the workload writes is parsed as bounded text by cgprof (phases.hpp).
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -49,6 +50,23 @@ std::string private_base_dir() {
                 "FIFO); remove it and run again");
   if ((st.st_mode & 07777) != 0711 && ::chmod(base.c_str(), 0711) < 0) throw_errno("chmod", base);
   return base;
+}
+
+// FIFO directories are named PID.RANDOM; those of a cgprof that died without cleaning up
+// (SIGKILL) are removed by the next run.
+void remove_stale_dirs(const std::string& base) {
+  DIR* d = ::opendir(base.c_str());
+  if (!d) return;
+  while (dirent* e = ::readdir(d)) {
+    char* end = nullptr;
+    const long pid = std::strtol(e->d_name, &end, 10);
+    if (pid <= 0 || !end || *end != '.') continue;
+    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+    const std::string dir = base + "/" + e->d_name;
+    ::unlink((dir + "/mark").c_str());
+    ::rmdir(dir.c_str());
+  }
+  ::closedir(d);
 }
 
 std::string random_hex(size_t bytes) {
@@ -153,7 +171,8 @@ struct MarkServer::Impl {
 
   void make_fifo() {
     std::string base = private_base_dir();
-    dir = base + "/" + random_hex(16);
+    remove_stale_dirs(base);
+    dir = base + "/" + std::to_string(::getpid()) + "." + random_hex(16);
     if (::mkdir(dir.c_str(), 0700) < 0) throw_errno("mkdir", dir);
     fifo = dir + "/mark";
     if (::mkfifo(fifo.c_str(), 0600) < 0) throw_errno("mkfifo", fifo);
