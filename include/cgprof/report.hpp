@@ -27,6 +27,8 @@ struct ReportRun {
   uint64_t start_monotonic_ns = 0;  // samples.bin header: t_ns origin
   uint64_t start_realtime_ns = 0;   // CLOCK_REALTIME at that instant
   std::string summary_text;         // format_summary(result), the terminal table
+  // Phase occurrences (phases.csv), in seconds since start_monotonic_ns like the samples.
+  std::vector<PhaseSpan> phases;
 };
 
 // Expands arguments into result directories: a run directory (has run.json) or its run.json;
@@ -43,7 +45,8 @@ struct LoadedRun {
 };
 std::vector<LoadedRun> load_runs(const std::vector<std::string>& paths);
 
-// Reads DIR/run.json and, if present, DIR/samples.bin. Names the run by its labels and device,
+// Reads DIR/run.json and, if present, DIR/samples.bin and DIR/phases.csv. Names the run by its
+// labels and device,
 // or by the directory name. Throws Error naming the directory.
 ReportRun load_report_run(const std::string& dir);
 
@@ -62,10 +65,12 @@ enum class Track : unsigned {
   kMemoryFile,      // bytes
   kIoReadBps,       // bytes per second
   kIoWriteBps,      // bytes per second
-  kCpuSomePercent,  // % of time some task stalled on CPU
+  kCpuSomePercent,  // % of time some task stalled on CPU (clamped to 0..100: the kernel's
+                    // totals advance in steps, so a short interval can overshoot)
   kMemorySomePercent,
   kIoSomePercent,
   kPids,
+  kThrottledPeriodsPercent,  // % of CFS periods in the interval that were throttled
   kCount
 };
 inline constexpr unsigned kTrackCount = static_cast<unsigned>(Track::kCount);
@@ -106,6 +111,9 @@ std::string to_html(const std::vector<ReportRun>& runs);
 // CSV of samples. One run: samples.csv format (docs/run-json.md); several runs: a leading
 // "run" column with the run's name.
 std::string to_samples_csv(const std::vector<ReportRun>& runs);
+// CSV of phases, one row per run and phase name (run.json's phases.by_name): run, phase, count,
+// wall time total and distribution, CPU, throttled time, peak memory, I/O.
+std::string to_phases_csv(const std::vector<ReportRun>& runs);
 
 // ---- labels: `--label K=V`, an experiment's `labels` ----
 // Keys are letters, digits, '_', '-', '.', '/'; values hold no whitespace, control character or

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "cgprof/phases.hpp"
 #include "cgprof/sampler.hpp"
 #include "cgprof/stat_parsers.hpp"
 
@@ -136,6 +137,7 @@ struct RunResult {
   double wall_seconds = 0;  // measured around the workload by the launcher
   RunTotals totals;
   SamplerStats sampler;
+  std::optional<PhasesResult> phases;  // when marks were served (absent in older run.json)
 };
 
 // Fills cgprof_version, run_id, started_at (now) and host.
@@ -152,8 +154,10 @@ std::string run_result_to_json(const RunResult& r);  // pretty-printed JSON text
 RunResult load_run_result(const std::string& dir_or_file);
 RunResult run_result_from_json(const std::string& text, const std::string& source_name);
 
-// The terminal summary: aligned rows with human units (ends with '\n').
+// The terminal summary: aligned rows with human units (ends with '\n'), then the phase table.
 std::string format_summary(const RunResult& r);
+// The per-phase table (count, wall time per occurrence, CPU, peak memory); "" without phases.
+std::string format_phase_table(const PhasesResult& p);
 // One line for a live status on a TTY, from the last two samples (rates between them).
 std::string format_live_status(const Sample& prev, const Sample& cur,
                                std::optional<double> quota_cores, double elapsed_seconds);

@@ -199,7 +199,15 @@ struct LaunchOptions {
   std::vector<std::string> cgroup_v1_hierarchies;
   bool forward_signals = true;  // SIGINT/TERM/HUP/QUIT/USR1/USR2 to cgprof reach the workload
   bool quiet = false;           // suppress one-line notices (overlay fallback, ...) on stderr
+  // The workload's stdout and stderr instead of cgprof's (borrowed, must outlive start(); -1:
+  // cgprof's own). --mark-regex reads the workload's output through these pipes.
+  int stdout_fd = -1, stderr_fd = -1;
+  // Host path of a FIFO bind-mounted read-only at kMarkDevPath for phase marks ("" = none). In
+  // cgprof's own /dev, so it needs no mount point in the image (which may be read-only or not
+  // writable by a rootless user).
+  std::string mark_fifo;
 };
+inline constexpr const char* kMarkDevPath = "/dev/cgprof-mark";
 
 struct ExitStatus {
   int code = 0;    // exit code when signal == 0

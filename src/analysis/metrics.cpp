@@ -1,5 +1,7 @@
 // Named metrics of a run: the one vocabulary shared by compare, aggregate, calibrate and the
 // calibration CSV, so a user can write "wall_time" everywhere.
+#include <deque>
+#include <mutex>
 #include <string>
 
 #include "cgprof/analysis.hpp"
@@ -32,12 +34,84 @@ const std::vector<MetricInfo>& metric_catalog() {
   return kMetrics;
 }
 
+namespace {
+
+// "phase.NAME.STAT": a statistic of phase NAME (run.json phases.by_name).
+struct PhaseStat {
+  const char* stat;
+  const char* unit;
+  const char* description;
+  std::optional<double> (*get)(const PhaseStats&);
+};
+template <class T>
+std::optional<double> as_double(const std::optional<T>& v) {
+  return v ? std::optional<double>(static_cast<double>(*v)) : std::nullopt;
+}
+#define CGPROF_WALL(field) [](const PhaseStats& p) { return std::optional<double>(p.wall.field); }
+#define CGPROF_CPU(field) \
+  [](const PhaseStats& p) { return p.cpu ? std::optional<double>(p.cpu->field) : std::nullopt; }
+const PhaseStat kPhaseStats[] = {
+    {"count", "count", "occurrences of the phase",
+     [](const PhaseStats& p) { return std::optional<double>(static_cast<double>(p.count)); }},
+    {"wall_total", "s", "wall time in the phase, all occurrences",
+     [](const PhaseStats& p) { return std::optional<double>(p.wall_seconds); }},
+    {"wall_mean", "s", "mean wall time per occurrence", CGPROF_WALL(mean)},
+    {"wall_min", "s", "shortest occurrence", CGPROF_WALL(min)},
+    {"wall_p50", "s", "median wall time per occurrence", CGPROF_WALL(p50)},
+    {"wall_p90", "s", "90th percentile of wall time per occurrence", CGPROF_WALL(p90)},
+    {"wall_p99", "s", "99th percentile of wall time per occurrence", CGPROF_WALL(p99)},
+    {"wall_max", "s", "longest occurrence", CGPROF_WALL(max)},
+    {"wall_stddev", "s", "standard deviation of wall time per occurrence", CGPROF_WALL(stddev)},
+    {"cpu_total", "s", "CPU time in the phase",
+     [](const PhaseStats& p) { return p.cpu_seconds; }},
+    {"cpu_mean", "s", "mean CPU time per occurrence", CGPROF_CPU(mean)},
+    {"cpu_p50", "s", "median CPU time per occurrence", CGPROF_CPU(p50)},
+    {"cpu_p90", "s", "90th percentile of CPU time per occurrence", CGPROF_CPU(p90)},
+    {"cpu_p99", "s", "99th percentile of CPU time per occurrence", CGPROF_CPU(p99)},
+    {"cpu_max", "s", "most CPU time of one occurrence", CGPROF_CPU(max)},
+    {"throttled_time", "s", "time throttled in the phase",
+     [](const PhaseStats& p) { return p.throttled_seconds; }},
+    {"peak_memory", "bytes", "peak memory.current in the phase",
+     [](const PhaseStats& p) { return as_double(p.memory_peak_bytes); }},
+    {"io_read", "bytes", "bytes read in the phase",
+     [](const PhaseStats& p) { return as_double(p.io_read_bytes); }},
+    {"io_write", "bytes", "bytes written in the phase",
+     [](const PhaseStats& p) { return as_double(p.io_write_bytes); }},
+};
+#undef CGPROF_WALL
+#undef CGPROF_CPU
+
+// Phase metric names are made up by users: each one found is kept for the life of the process,
+// so MetricInfo can point at it like at the catalog's literals.
+const MetricInfo& interned_phase_metric(const std::string& name, const PhaseStat& s) {
+  static std::mutex mu;
+  static std::deque<std::pair<std::string, MetricInfo>> known;
+  std::lock_guard<std::mutex> g(mu);
+  for (const auto& [n, info] : known)
+    if (n == name) return info;
+  auto& entry = known.emplace_back(name, MetricInfo{});
+  entry.second = MetricInfo{entry.first.c_str(), s.unit, s.description};
+  return entry.second;
+}
+
+}  // namespace
+
 const MetricInfo& find_metric(std::string_view name) {
   for (const auto& m : metric_catalog())
     if (name == m.name) return m;
+  const size_t dot = name.rfind('.');
+  if (name.starts_with("phase.") && dot > 6 && dot != std::string_view::npos) {
+    for (const PhaseStat& s : kPhaseStats)
+      if (name.substr(dot + 1) == s.stat) return interned_phase_metric(std::string(name), s);
+    std::string stats;
+    for (const PhaseStat& s : kPhaseStats) stats += (stats.empty() ? "" : ", ") + std::string(s.stat);
+    throw Error("unknown phase metric \"" + std::string(name) + "\"; after phase.NAME. comes one of: " +
+                stats);
+  }
   std::string valid;
   for (const auto& m : metric_catalog()) valid += (valid.empty() ? "" : ", ") + std::string(m.name);
-  throw Error("unknown metric \"" + std::string(name) + "\"; valid metrics: " + valid);
+  throw Error("unknown metric \"" + std::string(name) + "\"; valid metrics: " + valid +
+              ", and phase.NAME.STAT (e.g. phase.infer.wall_p50)");
 }
 
 std::map<std::string, double> run_metrics(const RunResult& r) {
@@ -67,6 +141,13 @@ std::map<std::string, double> run_metrics(const RunResult& r) {
     m["cpu_pressure"] = t.cpu_pressure.some_seconds;
     m["memory_pressure"] = t.memory_pressure.some_seconds;
     m["io_pressure"] = t.io_pressure.some_seconds;
+  }
+  if (r.phases) {
+    for (const PhaseStats& p : r.phases->phases) {
+      if (p.overflow) continue;
+      for (const PhaseStat& s : kPhaseStats)
+        if (auto v = s.get(p)) m["phase." + p.name + "." + s.stat] = *v;
+    }
   }
   return m;
 }

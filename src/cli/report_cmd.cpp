@@ -55,6 +55,7 @@ std::string render(const ReportArgs& a) {
     return arr.dump(2) + "\n";
   }
   if (a.format == "csv") return report::to_samples_csv(runs);
+  if (a.format == "phases-csv") return report::to_phases_csv(runs);
   if (a.format == "html") return report::to_html(runs);
   report::TraceOptions opts;
   opts.clock = a.trace_clock == "realtime"   ? report::TraceClock::kRealtime
@@ -76,9 +77,10 @@ void add_report_command(CLI::App& app, Outcome& out) {
       ->required()
       ->type_name("RUN_DIR");
   cmd->add_option("--format,-f", args->format,
-                  "table (terminal summary), json (run.json), csv (samples), html "
-                  "(self-contained page with charts), trace (Chrome/Perfetto JSON)")
-      ->check(CLI::IsMember({"table", "json", "csv", "html", "trace"}))
+                  "table (terminal summary), json (run.json), csv (samples), phases-csv (one "
+                  "row per run and phase), html (self-contained page with charts), trace "
+                  "(Chrome/Perfetto JSON)")
+      ->check(CLI::IsMember({"table", "json", "csv", "phases-csv", "html", "trace"}))
       ->capture_default_str();
   cmd->add_option("-o,--output", args->output, "Write to FILE instead of standard output")
       ->type_name("FILE");

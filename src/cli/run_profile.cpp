@@ -25,6 +25,7 @@
 #include "cgprof/sampler.hpp"
 #include "limit_options.hpp"
 #include "run_interrupt.hpp"
+#include "run_marks.hpp"
 
 namespace cgprof::cli {
 namespace {
@@ -163,6 +164,12 @@ void add_profile_options(CLI::App* cmd, ProfileOptions& o) {
   cmd->add_flag("--no-cgroup", o.no_cgroup,
                 "Run without a cgroup: no limits, no sampling, no result directory (for hosts "
                 "without a usable cgroup v2)");
+  cmd->add_option("--mark-regex", o.mark_regex,
+                  "Phase marks from the workload's output lines matching RE (first capture "
+                  "group: the phase name, '-' ends it); the output is passed through unchanged")
+      ->type_name("RE");
+  cmd->add_flag("--no-marks", o.no_marks,
+                "Do not serve phase marks at $CGPROF_MARK (/dev/cgprof-mark) in the container");
 }
 
 int run_profiled(const ProfileOptions& o, const sandbox::ProcessSpec& spec,
@@ -173,9 +180,14 @@ int run_profiled(const ProfileOptions& o, const sandbox::ProcessSpec& spec,
           "--no-cgroup runs without limits or results: leave out --device, the limit "
           "options and --output, or drop --no-cgroup");
     }
+    RunMarks marks(o, spec, launch);
     sandbox::Container container;
-    container.start(spec, launch);
-    return container.wait().exit_code();
+    container.start(marks.spec(), marks.launch());
+    marks.started();
+    int code = container.wait().exit_code();
+    if (auto phases = marks.finish(container.exec_start_ns(), container.exit_ns(), "", ""))
+      std::fputs(format_phase_table(*phases).c_str(), stderr);
+    return code;
   }
   if (!(o.rate_hz >= 1 && o.rate_hz <= kMaxRateHz)) {
     throw Error("--rate " + std::to_string(o.rate_hz) + ": expected 1 to 50000 samples per second");
@@ -221,10 +233,12 @@ int run_profiled(const ProfileOptions& o, const sandbox::ProcessSpec& spec,
     for (const auto& [hierarchy, path] : cg.paths()) launch.cgroup_v1_hierarchies.push_back(hierarchy);
   launch.forward_signals = false;  // InterruptScope forwards, then kills after --stop-timeout
   CounterSnapshot start = read_counters(cg.dirs());
+  RunMarks marks(o, spec, launch);
   sandbox::Container container;
   int64_t t_start = mono_ns();
   try {
-    container.start(spec, launch);
+    container.start(marks.spec(), marks.launch());
+    marks.started();
   } catch (Error& e) {
     r.exit.error = e.message();
     r.exit.status = e.exit_code();
@@ -270,6 +284,7 @@ int run_profiled(const ProfileOptions& o, const sandbox::ProcessSpec& spec,
     int64_t exec_ns = container.exec_start_ns(), exit_ns = container.exit_ns();
     r.wall_seconds = (exec_ns > 0 && exit_ns > exec_ns ? exit_ns - exec_ns : t_end - t_start) / 1e9;
     r.totals = compute_totals(start, end, stats.summary, r.wall_seconds, r.quota_cores);
+    r.phases = marks.finish(exec_ns, exit_ns, out_dir, stats.samples_file);
     r.exit.status = status.exit_code();
     if (status.signal) {
       r.exit.signal = status.signal;

@@ -20,6 +20,8 @@ struct ProfileOptions {
   double stop_timeout = 10;  // --stop-timeout: s from a passed-on Ctrl-C to the kill; <0: none
   bool no_cgroup = false;    // --no-cgroup: no limits, no sampling, no result (no cgroup v2 here)
   std::string cgroup_manager = "auto";  // --cgroup-manager auto|v1|v2
+  bool no_marks = false;     // --no-marks: no $CGPROF_MARK FIFO in the container
+  std::string mark_regex;    // --mark-regex: phase marks from output lines (group 1 = name)
   // Not options: set by `run` when an IMAGE was given, for run.json (reference as given, and the
   // manifest digest, or the config digest for a classic docker-archive that has no manifest).
   std::string image, image_digest;

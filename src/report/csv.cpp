@@ -53,4 +53,36 @@ std::string to_samples_csv(const std::vector<ReportRun>& runs) {
   return out;
 }
 
+std::string to_phases_csv(const std::vector<ReportRun>& runs) {
+  std::string out =
+      "run,phase,count,closed_at_exit,wall_s,wall_min_s,wall_mean_s,wall_p50_s,wall_p90_s,"
+      "wall_p99_s,wall_max_s,wall_stddev_s,cpu_s,cpu_mean_s,cpu_p50_s,cpu_p99_s,throttled_s,"
+      "memory_peak_bytes,io_read_bytes,io_write_bytes\n";
+  char buf[64];
+  auto num = [&](double v) {
+    std::snprintf(buf, sizeof buf, ",%.9g", v);
+    return std::string(buf);
+  };
+  auto opt = [&](const auto& v) { return v ? num(static_cast<double>(*v)) : std::string(","); };
+  for (const auto& run : runs) {
+    if (!run.result.phases) continue;
+    for (const PhaseStats& p : run.result.phases->phases) {
+      out += csv_field(run.name) + "," + csv_field(p.name) + "," + std::to_string(p.count) + "," +
+             std::to_string(p.closed_at_exit) + num(p.wall_seconds);
+      for (double v : {p.wall.min, p.wall.mean, p.wall.p50, p.wall.p90, p.wall.p99, p.wall.max,
+                       p.wall.stddev})
+        out += num(v);
+      out += opt(p.cpu_seconds);
+      if (p.cpu) {
+        out += num(p.cpu->mean) + num(p.cpu->p50) + num(p.cpu->p99);
+      } else {
+        out += ",,,";
+      }
+      out += opt(p.throttled_seconds) + opt(p.memory_peak_bytes) + opt(p.io_read_bytes) +
+             opt(p.io_write_bytes) + "\n";
+    }
+  }
+  return out;
+}
+
 }  // namespace cgprof::report

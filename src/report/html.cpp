@@ -2,6 +2,7 @@
 // SVG charts from it. Nothing is fetched, so the file can be mailed or archived as is.
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -13,8 +14,93 @@ namespace {
 
 using nlohmann::json;
 
-// Enough points for a chart ~1000 px wide; gauges keep their maxima through decimation.
-constexpr uint64_t kTargetPoints = 1500;
+// About two points per pixel of a chart 880 px wide. Longer series are cut into this many time
+// buckets, each drawn as its mean with a min/max envelope, so a spike or a peak stays visible.
+constexpr size_t kTargetPoints = 1500;
+constexpr size_t kMaxPhaseBands = 5000;  // phase occurrences drawn per run (the rest counted)
+
+json nullable(double v) {
+  return std::isnan(v) ? json(nullptr) : json(v);
+}
+
+// The series at screen resolution: {"t", "tracks" (mean), and for a long run "lo", "hi"}.
+json screen_series(const RunSeries& s) {
+  json out = {{"t", json::array()}, {"tracks", json::object()}};
+  const size_t n = s.t_s.size();
+  if (n <= 2 * kTargetPoints) {
+    out["t"] = s.t_s;
+    for (unsigned k = 0; k < kTrackCount; ++k) {
+      json arr = json::array();
+      for (double v : s.values[k]) arr.push_back(nullable(v));
+      out["tracks"][track_key(static_cast<Track>(k))] = std::move(arr);
+    }
+    return out;
+  }
+  const double t0 = s.t_s.front(), width = (s.t_s.back() - t0) / kTargetPoints;
+  struct Acc {
+    double sum = 0, lo = 0, hi = 0;
+    size_t n = 0;
+  };
+  json mean[kTrackCount], lo[kTrackCount], hi[kTrackCount];
+  Acc acc[kTrackCount];
+  size_t bucket = 0;
+  auto flush = [&](double t) {
+    out["t"].push_back(t);
+    for (unsigned k = 0; k < kTrackCount; ++k) {
+      const Acc& a = acc[k];
+      mean[k].push_back(a.n ? json(a.sum / static_cast<double>(a.n)) : json(nullptr));
+      lo[k].push_back(a.n ? json(a.lo) : json(nullptr));
+      hi[k].push_back(a.n ? json(a.hi) : json(nullptr));
+      acc[k] = Acc{};
+    }
+  };
+  for (size_t i = 0; i < n; ++i) {
+    const size_t b = std::min(kTargetPoints - 1, static_cast<size_t>((s.t_s[i] - t0) / width));
+    if (b != bucket) flush(s.t_s[i - 1]);
+    bucket = b;
+    for (unsigned k = 0; k < kTrackCount; ++k) {
+      const double v = s.values[k][i];
+      if (std::isnan(v)) continue;
+      Acc& a = acc[k];
+      a.lo = a.n ? std::min(a.lo, v) : v;
+      a.hi = a.n ? std::max(a.hi, v) : v;
+      a.sum += v;
+      ++a.n;
+    }
+  }
+  flush(s.t_s.back());
+  out["lo"] = json::object();
+  out["hi"] = json::object();
+  for (unsigned k = 0; k < kTrackCount; ++k) {
+    const char* key = track_key(static_cast<Track>(k));
+    out["tracks"][key] = std::move(mean[k]);
+    out["lo"][key] = std::move(lo[k]);
+    out["hi"][key] = std::move(hi[k]);
+  }
+  return out;
+}
+
+// Phase occurrences as bands ([name index, start s, end s]) and the per-phase table.
+json phases_json(const ReportRun& run) {
+  json names = json::array(), spans = json::array(), table = json::array();
+  std::map<std::string, size_t> index;
+  for (size_t i = 0; i < run.phases.size() && i < kMaxPhaseBands; ++i) {
+    const PhaseSpan& p = run.phases[i];
+    auto [it, fresh] = index.emplace(p.name, index.size());
+    if (fresh) names.push_back(p.name);
+    spans.push_back({it->second, p.start_s, p.end_s});
+  }
+  if (run.result.phases) {
+    for (const PhaseStats& p : run.result.phases->phases) {
+      table.push_back({p.name, p.count, p.closed_at_exit, p.wall_seconds, p.wall.mean, p.wall.p50,
+                       p.wall.p90, p.wall.p99, p.wall.max,
+                       p.cpu_seconds ? json(*p.cpu_seconds) : json(nullptr),
+                       p.memory_peak_bytes ? json(*p.memory_peak_bytes) : json(nullptr)});
+    }
+  }
+  const size_t hidden = run.phases.size() > kMaxPhaseBands ? run.phases.size() - kMaxPhaseBands : 0;
+  return {{"names", names}, {"spans", spans}, {"hidden", hidden}, {"table", table}};
+}
 
 std::string join(const std::vector<std::string>& v, const char* sep) {
   std::string s;
@@ -66,20 +152,16 @@ json metadata(const ReportRun& run) {
 }
 
 json run_json(const ReportRun& run) {
+  // Intervals of at least 1/16 of a bucket: the envelope shows the spread inside each bucket
+  // while memory stays bounded for an hour at 10 kHz.
   uint64_t span = 0;
   if (run.samples.size() >= 2) span = run.samples.back().t_ns - run.samples.front().t_ns;
-  const RunSeries s = derive_series(run.samples, run.start_monotonic_ns, span / kTargetPoints);
-  json tracks = json::object();
-  for (unsigned k = 0; k < kTrackCount; ++k) {
-    json arr = json::array();
-    for (double v : s.values[k]) arr.push_back(std::isnan(v) ? json(nullptr) : json(v));
-    tracks[track_key(static_cast<Track>(k))] = std::move(arr);
-  }
-  json j = {{"name", run.name},
-            {"meta", metadata(run)},
-            {"summary", run.summary_text},
-            {"t", s.t_s},
-            {"tracks", std::move(tracks)}};
+  json j = screen_series(
+      derive_series(run.samples, run.start_monotonic_ns, span / (kTargetPoints * 16)));
+  j["name"] = run.name;
+  j["meta"] = metadata(run);
+  j["summary"] = run.summary_text;
+  j["phases"] = phases_json(run);
   j["quota_cores"] = run.result.quota_cores ? json(*run.result.quota_cores) : json(nullptr);
   auto lim = memory_limit_bytes(run.result);
   j["memory_max"] = lim ? json(*lim) : json(nullptr);

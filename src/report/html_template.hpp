@@ -44,6 +44,10 @@ pre.summary { background: #f6f6f6; padding: .6em; overflow-x: auto; font-size: 1
 table.meta { border-collapse: collapse; font-size: 12px; }
 table.meta td { border-bottom: 1px solid #eee; padding: 2px 8px; vertical-align: top; }
 table.meta td:first-child { color: #666; white-space: nowrap; }
+table.phases { border-collapse: collapse; font-size: 12px; margin-bottom: 1em; }
+table.phases th, table.phases td { border-bottom: 1px solid #eee; padding: 2px 8px; text-align: right; }
+table.phases th:first-child, table.phases td:first-child { text-align: left; }
+.phase-legend span.item { margin-right: 1em; }
 #cgprof-readout { font-size: 12px; color: #333; min-height: 1.4em; }
 </style>
 </head>
@@ -52,7 +56,10 @@ table.meta td:first-child { color: #666; white-space: nowrap; }
 <div id="runs-legend" class="legend"></div>
 <h2>Time series</h2>
 <div id="cgprof-readout"></div>
+<div id="phase-legend" class="legend phase-legend"></div>
 <div id="charts"></div>
+<h2>Phases</h2>
+<div id="phases"></div>
 <h2>Summary</h2>
 <div id="summaries"></div>
 <h2>Run metadata</h2>
@@ -68,26 +75,35 @@ var SVGNS = 'http://www.w3.org/2000/svg';
 var COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2',
               '#17becf', '#7f7f7f', '#bcbd22'];
 var CHARTS = [
-  { id: 'cpu', title: 'CPU use against the quota', unit: 'cores',
+  { id: 'cpu', title: 'CPU use in cores, against the quota (band: min to max)', unit: 'cores',
     series: [{ key: 'cpu_cores', label: 'used', dash: '' }],
     limit: { key: 'quota_cores', label: 'quota' } },
-  { id: 'memory', title: 'Memory (with memory.max)', unit: 'bytes',
+  // Gauges: the axis reaches the peak; a limit far above it is named, not drawn.
+  { id: 'memory', title: 'Memory (with memory.max)', unit: 'bytes', range: 'hi',
     series: [{ key: 'memory_current', label: 'current', dash: '' },
              { key: 'memory_anon', label: 'anon', dash: '6 3' },
              { key: 'memory_file', label: 'file', dash: '2 2' }],
-    limit: { key: 'memory_max', label: 'memory.max' } },
+    limit: { key: 'memory_max', label: 'memory.max', offScaleAbove: 3 } },
   { id: 'io', title: 'Block I/O', unit: 'B/s',
     series: [{ key: 'io_read_bps', label: 'read', dash: '' },
              { key: 'io_write_bps', label: 'write', dash: '6 3' }] },
-  { id: 'throttling', title: 'CPU throttling (throttled time per second of wall time)',
-    unit: 's/s', series: [{ key: 'throttled_ratio', label: 'throttled', dash: '' }] },
-  { id: 'pressure', title: 'Pressure stall "some" (% of time)', unit: '%',
+  { id: 'throttling', title: 'CPU throttling (% of CFS periods throttled)', unit: '%', max: 100,
+    series: [{ key: 'throttled_periods_percent', label: 'throttled periods', dash: '' }] },
+  { id: 'pressure', title: 'Pressure stall "some" (% of time)', unit: '%', max: 100,
     series: [{ key: 'cpu_some_percent', label: 'cpu', dash: '' },
              { key: 'memory_some_percent', label: 'memory', dash: '6 3' },
              { key: 'io_some_percent', label: 'io', dash: '2 2' }] },
-  { id: 'pids', title: 'Processes', unit: 'count',
+  { id: 'pids', title: 'Processes', unit: 'count', range: 'hi',
     series: [{ key: 'pids', label: 'pids.current', dash: '' }] }
 ];
+var PHASE_COLORS = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#b07aa1', '#76b7b2', '#edc948',
+                    '#ff9da7', '#9c755f', '#bab0ac'];
+var phaseColor = {};  // phase name -> color, shared by every chart and run
+function colorOfPhase(name) {
+  if (!(name in phaseColor))
+    phaseColor[name] = PHASE_COLORS[Object.keys(phaseColor).length % PHASE_COLORS.length];
+  return phaseColor[name];
+}
 var W = 960, H = 240, ML = 78, MR = 16, MT = 10, MB = 32;
 
 function el(name, attrs, parent) {
@@ -132,19 +148,30 @@ function drawChart(spec, runs, parent) {
   var box = html('div', null, parent, 'chart');
   box.id = 'chart-' + spec.id;
   html('h3', spec.title, box);
-  var st = { id: spec.id, expected: 0, drawn: 0, points: 0, limits: 0 };
+  var st = { id: spec.id, expected: 0, drawn: 0, points: 0, limits: 0, offScale: 0,
+             envelopes: 0, bands: 0 };
   var tmax = 0, ymax = 0;
   runs.forEach(function (r) {
     if (r.t.length) tmax = Math.max(tmax, r.t[r.t.length - 1]);
+    r.phases.spans.forEach(function (p) { tmax = Math.max(tmax, p[2]); });
     spec.series.forEach(function (s) {
       var a = r.tracks[s.key];
       if (!hasData(a)) return;
       st.expected++;
+      // Rates scale to their mean line (spikes stay in the clipped band), gauges to their peak.
+      if (spec.range === 'hi' && r.hi) a = r.hi[s.key];
       for (var i = 0; i < a.length; i++) if (a[i] !== null && a[i] > ymax) ymax = a[i];
     });
-    if (spec.limit && r[spec.limit.key] !== null && r[spec.limit.key] !== undefined)
-      ymax = Math.max(ymax, r[spec.limit.key]);
   });
+  var dataMax = ymax;
+  runs.forEach(function (r) {
+    if (!spec.limit) return;
+    var lim = r[spec.limit.key];
+    if (lim === null || lim === undefined) return;
+    if (spec.limit.offScaleAbove && dataMax > 0 && lim > spec.limit.offScaleAbove * dataMax) return;
+    ymax = Math.max(ymax, lim);
+  });
+  if (spec.max) ymax = Math.min(ymax, spec.max);
   if (st.expected === 0) {
     html('div', 'no data: this group was not sampled in ' +
          (runs.length > 1 ? 'these runs' : 'this run'), box, 'empty');
@@ -175,11 +202,34 @@ function drawChart(spec, runs, parent) {
   }
   el('line', { x1: ML, x2: W - MR, y1: MT + ph, y2: MT + ph }, axis);
   el('line', { x1: ML, x2: ML, y1: MT, y2: MT + ph }, axis);
+  var clipId = 'clip-' + spec.id;
+  el('rect', { x: ML, y: MT, width: pw, height: ph }, el('clipPath', { id: clipId }, svg));
+  var plot = el('g', { 'clip-path': 'url(#' + clipId + ')' }, svg);
+  // Phase bands behind the data, one per occurrence.
+  runs.forEach(function (r, ri) {
+    r.phases.spans.forEach(function (p) {
+      var name = r.phases.names[p[0]];
+      var x0 = X(p[1]), w = Math.max(1, X(p[2]) - x0);
+      var band = el('rect', { x: x0, y: MT, width: w, height: ph, fill: colorOfPhase(name),
+                              'fill-opacity': 0.13, 'class': 'phase-band', 'data-run': ri,
+                              'data-phase': name }, plot);
+      el('title', {}, band).textContent = name + ': ' + trim(p[2] - p[1]) + ' s';
+      // Back-to-back occurrences of one phase stay apart: a thin edge where each starts.
+      el('line', { x1: x0, x2: x0, y1: MT, y2: MT + ph, stroke: colorOfPhase(name),
+                   'stroke-opacity': 0.7, 'stroke-width': 1 }, plot);
+      st.bands++;
+    });
+  });
   runs.forEach(function (r, ri) {
     var color = COLORS[ri % COLORS.length];
     if (spec.limit) {
       var lim = r[spec.limit.key];
-      if (lim !== null && lim !== undefined) {
+      if (lim !== null && lim !== undefined && lim > ytop) {
+        el('text', { x: W - MR - 4, y: MT + 12, 'text-anchor': 'end', fill: color,
+                     'font-size': 11, 'class': 'limit-offscale' }, svg).textContent =
+            spec.limit.label + ' ' + fmt(lim, spec.unit) + ' (above the chart)';
+        st.offScale++;
+      } else if (lim !== null && lim !== undefined) {
         el('line', { x1: ML, x2: W - MR, y1: Y(lim), y2: Y(lim), stroke: color,
                      'stroke-width': 1.5, 'stroke-dasharray': '10 4 2 4', 'class': 'limit',
                      'data-run': ri }, svg);
@@ -192,6 +242,27 @@ function drawChart(spec, runs, parent) {
     spec.series.forEach(function (s) {
       var a = r.tracks[s.key];
       if (!hasData(a)) return;
+      // The min/max envelope of a long run: one filled shape per stretch without gaps.
+      var lo = r.lo && r.lo[s.key], hi = r.hi && r.hi[s.key];
+      if (lo && hi && s.dash === '') {
+        var env = '', run0 = -1;
+        for (var k = 0; k <= a.length; k++) {
+          var gap = k === a.length || lo[k] === null || hi[k] === null;
+          if (!gap && run0 < 0) run0 = k;
+          if (gap && run0 >= 0) {
+            var top = [], bottom = [];
+            for (var m = run0; m < k; m++) {
+              top.push(X(r.t[m]).toFixed(1) + ' ' + Y(Math.min(hi[m], ytop)).toFixed(1));
+              bottom.unshift(X(r.t[m]).toFixed(1) + ' ' + Y(lo[m]).toFixed(1));
+            }
+            env += 'M' + top.join('L') + 'L' + bottom.join('L') + 'Z';
+            run0 = -1;
+          }
+        }
+        el('path', { d: env, fill: color, 'fill-opacity': 0.18, stroke: 'none',
+                     'class': 'envelope', 'data-run': ri, 'data-track': s.key }, plot);
+        st.envelopes++;
+      }
       var d = '', pen = false, n = 0;
       for (var i = 0; i < a.length && i < r.t.length; i++) {
         if (a[i] === null) { pen = false; continue; }
@@ -202,7 +273,7 @@ function drawChart(spec, runs, parent) {
       if (n === 1) d += 'h1';  // a lone point still shows as a dot
       el('path', { d: d, fill: 'none', stroke: color, 'stroke-width': 1.4,
                    'stroke-dasharray': s.dash, 'stroke-linejoin': 'round', 'class': 'series',
-                   'data-run': ri, 'data-track': s.key, 'data-points': n }, svg);
+                   'data-run': ri, 'data-track': s.key, 'data-points': n }, plot);
       st.drawn++;
       st.points += n;
     });
@@ -247,6 +318,47 @@ function drawChart(spec, runs, parent) {
   return st;
 }
 
+// The per-phase tables and the color legend of the bands.
+function drawPhases(runs) {
+  var box = document.getElementById('phases'), rows = 0;
+  var legend = document.getElementById('phase-legend');
+  Object.keys(phaseColor).forEach(function (name) {
+    var item = html('span', null, legend, 'item');
+    var sw = el('svg', { width: 14, height: 14 }, item);
+    el('rect', { width: 14, height: 14, fill: phaseColor[name], 'fill-opacity': 0.5 }, sw);
+    item.appendChild(document.createTextNode(' ' + name));
+  });
+  function sec(v) {
+    if (v === null || v === undefined) return '-';
+    return v >= 1 ? v.toFixed(3) + ' s' : v >= 1e-3 ? (v * 1e3).toFixed(2) + ' ms'
+                                       : (v * 1e6).toFixed(1) + ' us';
+  }
+  runs.forEach(function (r, i) {
+    if (!r.phases.table.length) return;
+    var h = html('h3', r.name, box);
+    h.style.color = COLORS[i % COLORS.length];
+    var table = html('table', null, box, 'phases');
+    var head = html('tr', null, table);
+    ['phase', 'count', 'open at exit', 'wall total', 'mean', 'p50', 'p90', 'p99', 'max',
+     'CPU', 'peak memory'].forEach(function (c) { html('th', c, head); });
+    r.phases.table.forEach(function (p) {
+      var tr = html('tr', null, table);
+      tr.className = 'phase-row';
+      html('td', p[0], tr);
+      html('td', String(p[1]), tr);
+      html('td', String(p[2]), tr);
+      for (var k = 3; k <= 8; k++) html('td', sec(p[k]), tr);
+      html('td', sec(p[9]), tr);
+      html('td', p[10] === null ? '-' : fmt(p[10], 'bytes'), tr);
+      rows++;
+    });
+    if (r.phases.hidden)
+      html('div', r.phases.hidden + ' more occurrences not drawn as bands', box, 'empty');
+  });
+  if (!rows) html('div', 'no phases marked ($CGPROF_MARK, --mark-regex)', box, 'empty');
+  return rows;
+}
+
 try {
   var data = JSON.parse(document.getElementById('cgprof-data').textContent);
   var runs = data.runs;
@@ -261,6 +373,7 @@ try {
   });
   var charts = document.getElementById('charts');
   CHARTS.forEach(function (spec) { status.charts.push(drawChart(spec, runs, charts)); });
+  status.phaseRows = drawPhases(runs);
   var sums = document.getElementById('summaries'), meta = document.getElementById('metadata');
   runs.forEach(function (r, i) {
     var h = html('h3', r.name, sums);

@@ -142,6 +142,17 @@ ReportRun load_report_run(const std::string& dir) {
       Sample s;
       while (reader.next(&s)) run.samples.push_back(s);
     }
+    if (run.result.phases && !run.result.phases->occurrences_file.empty()) {
+      const std::string csv = (fs::path(dir) / run.result.phases->occurrences_file).string();
+      run.phases = parse_phase_occurrences_csv(read_regular_file(csv, kMaxResultJsonBytes), csv);
+      // phases.csv counts from the workload's exec; the samples from the sampler's start.
+      const double shift = (static_cast<double>(run.result.phases->origin_ns) -
+                            static_cast<double>(run.start_monotonic_ns)) / 1e9;
+      for (PhaseSpan& p : run.phases) {
+        p.start_s += shift;
+        p.end_s += shift;
+      }
+    }
     run.name = base_name(dir);
     return run;
   });

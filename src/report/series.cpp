@@ -19,7 +19,7 @@ constexpr TrackInfo kTracks[kTrackCount] = {
     {"cpu_cores", "cores"},   {"throttled_ratio", "s/s"}, {"memory_current", "bytes"},
     {"memory_anon", "bytes"}, {"memory_file", "bytes"},   {"io_read_bps", "B/s"},
     {"io_write_bps", "B/s"},  {"cpu_some_percent", "%"},  {"memory_some_percent", "%"},
-    {"io_some_percent", "%"}, {"pids", "count"},
+    {"io_some_percent", "%"}, {"pids", "count"},     {"throttled_periods_percent", "%"},
 };
 
 // Counter difference; a reset (kernel counter going backwards) counts as 0 like the totals do.
@@ -72,6 +72,10 @@ RunSeries derive_series(const std::vector<Sample>& samples, uint64_t origin_ns,
     auto rate = [&](uint64_t bit, uint64_t a, uint64_t b, double per) {
       return valid(prev, bit) && valid(cur, bit) ? delta(a, b) / per : kNaN;
     };
+    auto cap = [](double v) { return v > 100 ? 100.0 : v; };  // keeps NaN
+    auto percent = [&](uint64_t bit, uint64_t a, uint64_t b) {
+      return cap(rate(bit, a, b, dt_us / 100));
+    };
     out.t_s.push_back(static_cast<double>(cur.t_ns - std::min(cur.t_ns, origin_ns)) / 1e9);
     push(Track::kCpuCores, rate(kFileCpuStat, prev.cpu_usage_usec, cur.cpu_usage_usec, dt_us));
     push(Track::kThrottledRatio,
@@ -81,13 +85,16 @@ RunSeries derive_series(const std::vector<Sample>& samples, uint64_t origin_ns,
     push(Track::kMemoryFile, g.file);
     push(Track::kIoReadBps, rate(kFileIoStat, prev.io_rbytes, cur.io_rbytes, dt_s));
     push(Track::kIoWriteBps, rate(kFileIoStat, prev.io_wbytes, cur.io_wbytes, dt_s));
-    push(Track::kCpuSomePercent,
-         rate(kFileCpuPressure, prev.cpu_some_usec, cur.cpu_some_usec, dt_us / 100));
+    push(Track::kCpuSomePercent, percent(kFileCpuPressure, prev.cpu_some_usec, cur.cpu_some_usec));
     push(Track::kMemorySomePercent,
-         rate(kFileMemoryPressure, prev.memory_some_usec, cur.memory_some_usec, dt_us / 100));
-    push(Track::kIoSomePercent,
-         rate(kFileIoPressure, prev.io_some_usec, cur.io_some_usec, dt_us / 100));
+         percent(kFileMemoryPressure, prev.memory_some_usec, cur.memory_some_usec));
+    push(Track::kIoSomePercent, percent(kFileIoPressure, prev.io_some_usec, cur.io_some_usec));
     push(Track::kPids, g.pids);
+    const double periods = delta(prev.cpu_nr_periods, cur.cpu_nr_periods);
+    push(Track::kThrottledPeriodsPercent,
+         periods > 0
+             ? cap(rate(kFileCpuStat, prev.cpu_nr_throttled, cur.cpu_nr_throttled, periods / 100))
+             : kNaN);
     g = Gauges{};
     start = i;
   }

@@ -100,6 +100,25 @@ std::string to_trace_json(const std::vector<ReportRun>& runs, const TraceOptions
                             {"args", {{"bytes", *lim}}}});
       }
     }
+    // Phases: one slice per occurrence on their own thread, under the workload.
+    if (!run.phases.empty())
+      events.push_back({{"name", "thread_name"},
+                        {"ph", "M"},
+                        {"pid", pid},
+                        {"tid", 2},
+                        {"args", {{"name", "phases"}}}});
+    for (const PhaseSpan& p : run.phases) {
+      json args = {{"closed_at_exit", p.closed_at_exit}};
+      if (p.cpu_s) args["cpu_seconds"] = *p.cpu_s;
+      events.push_back({{"name", p.name},
+                        {"cat", "phase"},
+                        {"ph", "X"},
+                        {"pid", pid},
+                        {"tid", 2},
+                        {"ts", ts_us(p.start_s)},
+                        {"dur", (p.end_s - p.start_s) * 1e6},
+                        {"args", std::move(args)}});
+    }
     for (unsigned k = 0; k < kTrackCount; ++k) {
       const auto& v = s.values[k];
       const char* key = track_key(static_cast<Track>(k));

@@ -16,10 +16,8 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-Json opt(const std::optional<double>& v) {
-  return v ? Json(*v) : Json(nullptr);
-}
-Json opt(const std::optional<int>& v) {
+template <class T>
+Json opt(const std::optional<T>& v) {
   return v ? Json(*v) : Json(nullptr);
 }
 // JSON has no NaN/inf; a division by a zero wall time must not make the file unreadable.
@@ -111,6 +109,46 @@ Json totals_json(const RunTotals& t) {
               {"net", net},
               {"pids", {{"peak", t.pids_peak}}},
               {"pressure", pressure}};
+}
+
+constexpr std::pair<const char*, double Distribution::*> kDistributionKeys[] = {
+    {"min", &Distribution::min}, {"mean", &Distribution::mean}, {"p50", &Distribution::p50},
+    {"p90", &Distribution::p90}, {"p99", &Distribution::p99}, {"max", &Distribution::max},
+    {"stddev", &Distribution::stddev}};
+
+Json distribution_json(const Distribution& d) {
+  Json j = Json::object();
+  for (const auto& [key, field] : kDistributionKeys) j[key] = finite(d.*field);
+  return j;
+}
+
+Json phases_json(const PhasesResult& p) {
+  Json by_name = Json::array();
+  for (const PhaseStats& s : p.phases) {
+    by_name.push_back({{"name", s.name},
+                       {"overflow", s.overflow},
+                       {"count", s.count},
+                       {"closed_at_exit", s.closed_at_exit},
+                       {"wall_seconds", finite(s.wall_seconds)},
+                       {"cpu_seconds", opt(s.cpu_seconds)},
+                       {"throttled_seconds", opt(s.throttled_seconds)},
+                       {"memory_peak_bytes", opt(s.memory_peak_bytes)},
+                       {"io_read_bytes", opt(s.io_read_bytes)},
+                       {"io_write_bytes", opt(s.io_write_bytes)},
+                       {"wall", distribution_json(s.wall)},
+                       {"cpu", s.cpu ? distribution_json(*s.cpu) : Json(nullptr)}});
+  }
+  auto str_or_null = [](const std::string& v) { return v.empty() ? Json(nullptr) : Json(v); };
+  return Json{{"channel", str_or_null(p.channel)},
+              {"mark_regex", str_or_null(p.mark_regex)},
+              {"attribution", p.attribution},
+              {"origin_monotonic_ns", p.origin_ns},
+              {"marks", p.marks},
+              {"dropped_marks", p.dropped_marks},
+              {"truncated_names", p.truncated_names},
+              {"overflow_marks", p.overflow_marks},
+              {"occurrences_file", str_or_null(p.occurrences_file)},
+              {"by_name", by_name}};
 }
 
 Json sampler_json(const SamplerStats& s) {
@@ -311,6 +349,46 @@ void read_sampler(const Reader& r, SamplerStats* s) {
   r.strings("absent_files", &s->absent_files);
 }
 
+Distribution read_distribution(const Reader& r) {
+  Distribution d;
+  for (const auto& [key, field] : kDistributionKeys) r.num(key, &(d.*field));
+  return d;
+}
+
+PhasesResult read_phases(const Reader& r) {
+  PhasesResult p;
+  if (r.has("channel")) r.str("channel", &p.channel);
+  if (r.has("mark_regex")) r.str("mark_regex", &p.mark_regex);
+  r.str("attribution", &p.attribution);
+  r.num("origin_monotonic_ns", &p.origin_ns);
+  r.num("marks", &p.marks);
+  r.num("dropped_marks", &p.dropped_marks);
+  r.num("truncated_names", &p.truncated_names);
+  r.num("overflow_marks", &p.overflow_marks);
+  if (r.has("occurrences_file")) r.str("occurrences_file", &p.occurrences_file);
+  if (!r.has("by_name")) return p;
+  const Json& list = r.json().at("by_name");
+  if (!list.is_array()) r.fail("by_name", "an array");
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (!list[i].is_object()) r.fail("by_name", "an array of objects");
+    Reader e = r.child(list[i], "by_name[" + std::to_string(i) + "]");
+    PhaseStats& s = p.phases.emplace_back();
+    e.str("name", &s.name);
+    e.boolean("overflow", &s.overflow);
+    e.num("count", &s.count);
+    e.num("closed_at_exit", &s.closed_at_exit);
+    e.num("wall_seconds", &s.wall_seconds);
+    e.opt_num("cpu_seconds", &s.cpu_seconds);
+    e.opt_num("throttled_seconds", &s.throttled_seconds);
+    e.opt_num("memory_peak_bytes", &s.memory_peak_bytes);
+    e.opt_num("io_read_bytes", &s.io_read_bytes);
+    e.opt_num("io_write_bytes", &s.io_write_bytes);
+    if (e.has("wall")) s.wall = read_distribution(e.obj("wall"));
+    if (e.has("cpu")) s.cpu = read_distribution(e.obj("cpu"));
+  }
+  return p;
+}
+
 }  // namespace
 
 std::string run_result_to_json(const RunResult& r) {
@@ -349,6 +427,7 @@ std::string run_result_to_json(const RunResult& r) {
          {"sampler", sampler_json(r.sampler)}};
   if (r.cgroup_version != 0)
     j["cgroup"] = Json{{"version", r.cgroup_version}, {"paths", r.cgroup_paths}};
+  if (r.phases) j["phases"] = phases_json(*r.phases);
   return j.dump(2) + "\n";
 }
 
@@ -414,6 +493,7 @@ RunResult run_result_from_json(const std::string& text, const std::string& sourc
   r.num("wall_seconds", &out.wall_seconds);
   read_totals(r.obj("totals"), &out.totals);
   if (r.has("sampler")) read_sampler(r.obj("sampler"), &out.sampler);
+  if (r.has("phases")) out.phases = read_phases(r.obj("phases"));
   return out;
 }
 

@@ -143,7 +143,45 @@ std::string format_summary(const RunResult& r) {
                 nanos(s.jitter_p50_ns) + " p99 " + nanos(s.jitter_p99_ns) + " max " +
                 nanos(s.jitter_max_ns));
   }
-  return tab.str();
+  std::string out = tab.str();
+  if (r.phases) out += format_phase_table(*r.phases);
+  return out;
+}
+
+std::string format_phase_table(const PhasesResult& p) {
+  if (p.phases.empty() && p.marks == 0) return "";
+  constexpr size_t kMaxRows = 30;
+  std::vector<std::vector<std::string>> rows = {{"phase", "count", "wall total", "mean", "p50",
+                                                 "p90", "p99", "max", "CPU", "peak memory"}};
+  size_t shown = 0;
+  for (const PhaseStats& s : p.phases) {
+    if (!s.overflow && shown++ >= kMaxRows) continue;  // the overflow bucket is always shown
+    std::string name = s.name.size() > 24 ? s.name.substr(0, 23) + "~" : s.name;
+    if (s.closed_at_exit) name += "*";
+    rows.push_back({name, count(s.count), seconds(s.wall_seconds), seconds(s.wall.mean),
+                    seconds(s.wall.p50), seconds(s.wall.p90), seconds(s.wall.p99),
+                    seconds(s.wall.max), s.cpu_seconds ? seconds(*s.cpu_seconds) : "-",
+                    s.memory_peak_bytes ? format_size(*s.memory_peak_bytes) : "-"});
+  }
+  std::vector<size_t> w(rows[0].size(), 0);
+  for (const auto& row : rows)
+    for (size_t c = 0; c < row.size(); ++c) w[c] = std::max(w[c], row[c].size());
+  std::string out = "phases (wall time per occurrence; * = still open at exit, closed there)\n";
+  for (const auto& row : rows) {
+    std::string line = " ";
+    for (size_t c = 0; c < row.size(); ++c) {
+      const std::string pad(w[c] - row[c].size(), ' ');
+      line += " " + (c == 0 ? row[c] + pad : pad + row[c]);  // names left, numbers right
+    }
+    out += line + "\n";
+  }
+  if (shown > kMaxRows)
+    out += "  ... " + count(shown - kMaxRows) + " more phases (run.json, phases.csv)\n";
+  out += "  marks: " + count(p.marks) + " received, " + count(p.dropped_marks) + " dropped, " +
+         count(p.truncated_names) + " names truncated, " + count(p.overflow_marks) +
+         " beyond " + count(kMaxPhaseNames) + " names" +
+         (p.attribution == "samples" ? "" : "; no samples: wall time only") + "\n";
+  return out;
 }
 
 std::string format_live_status(const Sample& prev, const Sample& cur,

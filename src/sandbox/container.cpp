@@ -248,6 +248,9 @@ void Container::start(const ProcessSpec& spec, const LaunchOptions& opts) {
   plan.report_fd = report_wr.get();
   plan.status_fd = status_wr.get();
   plan.parent_pidfd = self_pidfd.get();
+  plan.stdout_fd = opts.stdout_fd;
+  plan.stderr_fd = opts.stderr_fd;
+  plan.mark_fifo = opts.mark_fifo;
   plan.init_image_fd = with_context("preparing the container init", [] { return init_image_fd(); });
   plan.cgroup_v1_hierarchies = opts.cgroup_v1_hierarchies;
 

@@ -127,13 +127,17 @@ int drop_privileges(const LaunchPlan& plan, ChildMsg* m) {
   return 0;
 }
 
-// Moves the two pipes to the fds the init expects and the init's image to the next one, and closes
-// every other fd: cgprof's own and whatever its caller let it inherit. Returns -errno.
+// Puts the output pipes of --mark-regex on 1 and 2, moves the two pipes to the fds the init expects
+// and the init's image to the next one, and closes every other fd: cgprof's own and whatever its
+// caller let it inherit. Returns -errno.
 int arrange_fds(const LaunchPlan& plan) {
   const int report = ::fcntl(plan.report_fd, F_DUPFD_CLOEXEC, kInitStatusFd + 2);
   const int status = ::fcntl(plan.status_fd, F_DUPFD_CLOEXEC, kInitStatusFd + 2);
   const int image = ::fcntl(plan.init_image_fd, F_DUPFD_CLOEXEC, kInitStatusFd + 2);
   if (report < 0 || status < 0 || image < 0) return -errno;
+  if ((plan.stdout_fd >= 0 && ::dup2(plan.stdout_fd, STDOUT_FILENO) < 0) ||
+      (plan.stderr_fd >= 0 && ::dup2(plan.stderr_fd, STDERR_FILENO) < 0))
+    return -errno;
   // dup2 leaves the new fds without FD_CLOEXEC: these two survive the exec of the init.
   if (::dup2(report, kInitReportFd) < 0 || ::dup2(status, kInitStatusFd) < 0) return -errno;
   if (::dup3(image, kInitImageFd, O_CLOEXEC) < 0) return -errno;

@@ -55,6 +55,9 @@ struct LaunchPlan {
   // cgroup v1 hierarchies ("cpu,cpuacct", "memory", ...) shown read-only under /sys/fs/cgroup
   // in the container, each rooted at the run's cgroup (docker's view on a v1 host).
   std::vector<std::string> cgroup_v1_hierarchies;
+  int stdout_fd = -1, stderr_fd = -1;  // LaunchOptions: dup'ed onto 1 and 2 before the exec
+  std::string mark_fifo;               // LaunchOptions: bound read-only at kMarkDevPath
+  int mark_fifo_fd = -1;               // O_PATH, opened by the child (as volumes are)
 };
 
 // Runs in the cloned child (PID 1 of the new pid namespace), on its own copy of the plan (it

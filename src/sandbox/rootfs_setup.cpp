@@ -204,7 +204,7 @@ int write_scratch_file(const char* path, const std::string& content) {
   return 0;
 }
 
-int setup_dev(int root_fd, const Fail& fail) {
+int setup_dev(int root_fd, int mark_fifo_fd, const Fail& fail) {
   int rc = mount_in_root(root_fd, "dev", Create::kDir, "tmpfs", "tmpfs",
                          MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_STRICTATIME, "mode=755,size=65536k");
   if (rc < 0) return fail("mount tmpfs on", "/dev", -rc);
@@ -219,6 +219,16 @@ int setup_dev(int root_fd, const Fail& fail) {
     rc = bind(AT_FDCWD, host, dev, node, false, 0);
     // A host without a controlling tty may lack nothing here, but keep going without /dev/tty.
     if (rc < 0 && !(rc == -ENOENT || rc == -ENXIO)) return fail("bind host", host, -rc);
+  }
+  if (mark_fifo_fd >= 0) {
+    const char* node = kMarkDevPath + 5;  // "cgprof-mark"
+    int f = ::openat(dev, node, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+    if (f < 0) return fail("create /dev node", node, errno);
+    ::close(f);
+    // Read-only: the workload can open the FIFO for writing, and change nothing of it.
+    rc = bind(mark_fifo_fd, "", dev, node, false,
+              MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+    if (rc < 0) return fail("bind the phase-mark FIFO on", kMarkDevPath, -rc);
   }
   for (const auto& l : kDevLinks)
     if (::symlinkat(l[1], dev, l[0]) < 0) return fail("symlink /dev", l[0], errno);
@@ -426,6 +436,12 @@ int setup_rootfs(LaunchPlan& plan, ChildMsg* msg, bool* used_overlay) {
     v.source_fd = ::open(v.source.c_str(), O_PATH | O_CLOEXEC);
     if (v.source_fd < 0) return fail("open volume", v.source.c_str(), errno);
   }
+  // Before /tmp is covered below: a rootless cgprof may keep it in /tmp/cgprof-UID.
+  if (!plan.mark_fifo.empty()) {
+    plan.mark_fifo_fd = ::open(plan.mark_fifo.c_str(), O_PATH | O_CLOEXEC);
+    if (plan.mark_fifo_fd < 0)
+      return fail("open the phase-mark FIFO", plan.mark_fifo.c_str(), errno);
+  }
   if (::mount("cgprof", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") < 0)
     return fail("mount scratch tmpfs on", "/tmp (private mount namespace)", errno);
   // u, w: overlay upper/work; r: the new root; t, s: the container's /tmp and /dev/shm; e: an
@@ -474,7 +490,8 @@ int setup_rootfs(LaunchPlan& plan, ChildMsg* msg, bool* used_overlay) {
   if (root < 0) return fail("open new root", "/tmp/r", errno);
 
   int rc;
-  if (setup_proc(root, fail) < 0 || setup_dev(root, fail) < 0 || setup_sys(plan, root, fail) < 0)
+  if (setup_proc(root, fail) < 0 || setup_dev(root, plan.mark_fifo_fd, fail) < 0 ||
+      setup_sys(plan, root, fail) < 0)
     return -1;
   int tmp = resolve(root, "tmp", Create::kDir);
   if (tmp < 0) return fail("create mount point", "/tmp", -tmp);

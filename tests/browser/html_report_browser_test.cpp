@@ -136,7 +136,9 @@ TEST(HtmlReportBrowser, OneRunDrawsEveryChartWithoutErrors) {
   // Independently of the page's own bookkeeping: the DOM holds one path per series with points.
   EXPECT_EQ(count(page.dom, "class=\"series\""), 11u);
   EXPECT_EQ(count(page.dom, "data-points=\"100\""), 11u);
-  EXPECT_EQ(count(page.dom, "class=\"limit\""), 2u);  // CPU quota and memory.max
+  EXPECT_EQ(count(page.dom, "class=\"limit\""), 1u);  // the CPU quota
+  // memory.max (4 MiB) is over 3x the peak (1.1 MiB): named above the chart, not drawn.
+  EXPECT_EQ(count(page.dom, "class=\"limit-offscale\""), 1u);
   EXPECT_NE(page.dom.find("data-cgprof-status=\"ok\""), std::string::npos);
 }
 
@@ -158,6 +160,61 @@ TEST(HtmlReportBrowser, TwoRunsOverlayTheirSeries) {
   ASSERT_EQ(shot.rc, 0) << shot.log;
   ASSERT_TRUE(fs::exists(png)) << shot.log;
   EXPECT_GT(fs::file_size(png), 20000u);  // a blank page compresses to a few KB
+}
+
+// A 20 s run at 1 kHz with bursty CPU, a memory.max far above the peak, and phases: bucketed
+// with a min/max envelope, phase bands on every chart and a phase table. Kept as
+// report-phases.png (the screenshot in docs/formats/html.md).
+TEST(HtmlReportBrowser, LongRunWithPhasesDrawsEnvelopesBandsAndTable) {
+  auto run = fixtures::synthetic_run("phases", 20001, 1'000'000, 1.0);
+  uint64_t usage = 0;
+  for (std::size_t i = 0; i < run.samples.size(); ++i) {
+    // 1 ms slices of 0 or 2 cores: a band of spikes at full resolution, ~1 core on average.
+    usage += (i % 7 < 3) ? 2000 : 0;
+    run.samples[i].cpu_usage_usec = usage;
+    run.samples[i].memory_current = (100ull << 20) + (i > 3000 ? (20ull << 20) : 0);
+  }
+  run.result.limits_written["memory.max"] = std::to_string(4ull << 30);
+  MarkLog log;
+  const uint64_t t0 = run.samples.front().t_ns;
+  log.add_line(t0, "load");
+  for (int k = 0; k < 5; ++k) log.add_line(t0 + (3 + 3 * k) * 1'000'000'000ull, "infer");
+  log.add_line(t0 + 17'500'000'000ull, "-");
+  auto occ = phase_occurrences(log, run.samples.back().t_ns);
+  run.result.phases = summarize_phases(log, occ);
+  for (const auto& o : occ)
+    run.phases.push_back({o.name < log.names().size() ? log.names()[o.name] : "?",
+                          (o.start_ns - run.start_monotonic_ns) / 1e9,
+                          (o.end_ns - run.start_monotonic_ns) / 1e9, std::nullopt, false});
+  const std::string path = write_report("report-phases", {run});
+  auto page = load(path, "--dump-dom");
+  ASSERT_EQ(page.rc, 0) << page.log;
+  json st = page_status(page.dom);
+  ASSERT_TRUE(st.is_object());
+  EXPECT_TRUE(st["ok"].get<bool>()) << st.dump();
+  EXPECT_EQ(st["phaseRows"], 2);
+  for (const auto& c : st["charts"]) {
+    EXPECT_EQ(c["bands"], 6) << c.dump();  // load + 5 infer, on every chart
+    if (c["id"] == "cpu") {
+      EXPECT_EQ(c["envelopes"], 1) << c.dump();
+      EXPECT_LE(c["points"].get<int>(), 1600) << "not downsampled to screen resolution";
+    }
+    if (c["id"] == "memory") {
+      EXPECT_EQ(c["offScale"], 1) << c.dump();
+    }
+    if (c["id"] == "throttling") {
+      EXPECT_EQ(c["drawn"], 1) << c.dump();
+    }
+  }
+  EXPECT_EQ(count(page.dom, "class=\"phase-band\""), 36u);
+  EXPECT_EQ(count(page.dom, "class=\"phase-row\""), 2u);
+  EXPECT_NE(page.dom.find("memory.max 4 GiB (above the chart)"), std::string::npos);
+  const std::string png = out_dir() + "/report-phases.png";
+  fs::remove(png);
+  auto shot = load(path, "--screenshot='" + png + "'");
+  ASSERT_EQ(shot.rc, 0) << shot.log;
+  ASSERT_TRUE(fs::exists(png)) << shot.log;
+  EXPECT_GT(fs::file_size(png), 20000u);
 }
 
 TEST(HtmlReportBrowser, UnsampledGroupShowsEmptyChartOthersStillDraw) {

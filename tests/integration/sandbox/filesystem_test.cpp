@@ -130,9 +130,10 @@ TEST_P(Filesystem, GeneratedEtcFilesAndMinimalDev) {
   RunResult r = run(GetParam(), {"--hostname", "h1", "sh", "-c",
                                  "grep -c h1 /etc/hosts; ls /dev | tr '\\n' ' '; "
                                  "echo hi > /dev/null && head -c 4 /dev/zero | wc -c"});
+  // cgprof-mark: the phase-mark FIFO ($CGPROF_MARK, docs/SECURITY.md "Phase marks").
   EXPECT_EQ(r.out,
-            "1\ncore fd full mqueue null ptmx pts random shm stderr stdin stdout tty urandom zero "
-            "4\n")
+            "1\ncgprof-mark core fd full mqueue null ptmx pts random shm stderr stdin stdout tty "
+            "urandom zero 4\n")
       << r.err;
 }
 

@@ -10,7 +10,7 @@
 namespace cgprof::fixtures {
 
 // `n` samples every `period_ns`, starting `start_offset_ns` after the origin:
-//   cpu usage at `cores` cores, throttled 0.25 s/s, memory.current = 1 MiB + 1 KiB·i,
+//   cpu usage at `cores` cores, throttled 0.25 s/s in 25 % of the periods, memory.current = 1 MiB + 1 KiB·i,
 //   anon = 3/4 of it, file = 1/4, read 1 MB/s, write 2 MB/s, cpu some 10 %, memory some 5 %,
 //   io some 1 %, pids = 3.
 inline report::ReportRun synthetic_run(const std::string& name, unsigned n = 101,
@@ -39,6 +39,8 @@ inline report::ReportRun synthetic_run(const std::string& name, unsigned n = 101
               kFileCpuPressure | kFileMemoryPressure | kFileIoPressure;
     s.cpu_usage_usec = static_cast<uint64_t>(el_us * cores);
     s.cpu_throttled_usec = static_cast<uint64_t>(el_us * 0.25);
+    s.cpu_nr_periods = 4ull * i;  // 25 % of the periods throttled
+    s.cpu_nr_throttled = i;
     s.memory_current = (1u << 20) + 1024ull * i;
     s.memory_anon = s.memory_current / 4 * 3;
     s.memory_file = s.memory_current / 4;
