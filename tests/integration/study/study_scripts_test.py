@@ -65,7 +65,7 @@ def run_json(model, profile, ms, status, repeat):
                  "interrupted": False, "killed_by": None, "error": ""},
         "wall_seconds": 100 * ms / 1000,
         "totals": {"cpu": {"total_seconds": 10 * ms / 1000},
-                   "memory": {"peak_bytes": MEM[profile](i) * 2**20}},
+                   "memory": {"peak_bytes": MEM[profile](i) * 2**20}, "io": {}},
         "phases": {"by_name": [
             {"name": "load", "overflow": False, "count": 1, "wall": {"p50": 5.0}},
             {"name": "infer", "overflow": False, "count": 20, "wall": {"p50": ms / 1000}}]},
@@ -187,7 +187,8 @@ try:
     with open(meas, "w") as f:
         f.write("label,metric,value\n" + "".join(
             "model=%s,wall_time,%r\n" % (m, 100 * LAT["devA"][m][0][0] / 1000) for m in LAT["devA"]))
-    hosts = [os.path.join(res, m, "host", "run-001") for m in LAT["host"]]
+    hosts = [os.path.join(res, m, "host", "run-%03d" % (k + 1))
+             for m in LAT["host"] for k in range(len(LAT["host"][m]))]
     p = subprocess.run([cgprof, "calibrate", "--device", prof, "--measured", meas, "--dry-run",
                         "--no-speed", "--format", "json"] + hosts, capture_output=True, text=True)
     check(p.returncode == 0, "cgprof calibrate on the fixture runs", p.stderr)
