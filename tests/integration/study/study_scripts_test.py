@@ -87,7 +87,9 @@ try:
                 os.makedirs(os.path.join(res, rel))
                 with open(os.path.join(res, rel, "run.json"), "w") as f:
                     json.dump(run_json(model, profile, ms, st, rep), f)
-                entries.append({"id": rel, "dir": rel, "workload": model, "device": profile,
+                # A device given as a file: the index keeps the path, the directory its stem.
+                dev = "devices/devB.toml" if profile == "devB" else profile
+                entries.append({"id": rel, "dir": rel, "workload": model, "device": dev,
                                 "repeat": rep, "warmup": warm, "state": "failed" if st else "done"})
     with open(os.path.join(res, "index.json"), "w") as f:
         json.dump({"schema": "cgprof.experiment/1", "name": "fixture", "experiment_file": "f.toml",
