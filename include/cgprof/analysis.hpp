@@ -56,6 +56,24 @@ struct LinearFit {
 // Needs n >= 2 and at least two distinct x; throws cgprof::Error otherwise.
 LinearFit fit_linear(std::span<const double> x, std::span<const double> y);
 
+// Leave-one-out check of a line fit: each point i is predicted from the fit on all the others,
+// and compared with its own y. This is how far a prediction for a model that was not in the
+// calibration can be trusted, which R² (a fit's agreement with its own points) does not say.
+struct LeaveOneOut {
+  // Per point, in input order; nullopt where the others cannot be fitted (fewer than 2 of them,
+  // or all at one x) and, for pct_error, where y is 0.
+  std::vector<std::optional<double>> predicted;  // slope_-i · x_i + intercept_-i
+  std::vector<std::optional<double>> pct_error;  // 100 · (predicted - y) / |y|
+  std::size_t evaluated = 0;                     // points with a pct_error
+  // Over the evaluated points; NaN when none was (n < 3).
+  double median_abs_pct_error = 0;
+  double share_within = 0;  // share (0..1) with |pct_error| <= band_pct
+  double band_pct = 10;
+};
+// Same sizes as fit_linear (throws on a size mismatch); needs no minimum n.
+LeaveOneOut leave_one_out(std::span<const double> x, std::span<const double> y,
+                          double band_pct = 10);
+
 struct Interval {
   double value = 0, low = 0, high = 0;
 };
@@ -153,6 +171,7 @@ struct MetricCalibration {
   std::string metric;
   std::vector<CalibrationPoint> points;  // in CSV order of first appearance
   LinearFit fit;                         // residuals/worst index into `points`
+  LeaveOneOut loo;                       // per point, in the order of `points`
 };
 // One fit per metric in the CSV. Throws Error naming the CSV line whose label matches no run
 // (listing the labels the runs have), or a metric with fewer than 2 distinct points.

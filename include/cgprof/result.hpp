@@ -42,11 +42,22 @@ CounterSnapshot read_counters(int cgroup_dirfd, pid_t net_pid = -1);
 // cgroup_v1.hpp, mapped onto the same fields; PSI stays absent).
 CounterSnapshot read_counters(const CgroupDirs& dirs, pid_t net_pid = -1);
 
+// A fixed single-thread integer + floating-point loop, timed on the thread's own CPU clock: a
+// rate that tells hosts (and one host's frequency or microcode changes) apart in run.json.
+struct ReferenceScore {
+  std::string name;        // names the loop; a changed loop gets a new name
+  double rate = 0;         // millions of loop iterations per CPU second (median of its chunks)
+  double cpu_seconds = 0;  // CPU time the measurement took
+};
+// About 50 ms of CPU (at most 250 ms of wall time on a busy host).
+ReferenceScore measure_reference_score();
+
 struct HostInfo {
   std::string kernel;     // uname -r
   std::string cpu_model;  // /proc/cpuinfo "model name"
   unsigned cores = 0;     // online CPUs
   std::string hostname;
+  std::optional<ReferenceScore> reference;  // absent with CGPROF_REFERENCE_SCORE=0
 };
 HostInfo read_host_info();
 

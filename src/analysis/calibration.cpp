@@ -58,6 +58,7 @@ std::vector<MetricCalibration> calibrate(const std::vector<Measurement>& measure
       mc.points.push_back(std::move(p));
     }
     mc.fit = with_context(csv_name + ": metric " + metric, [&] { return fit_linear(xs, ys); });
+    mc.loo = leave_one_out(xs, ys);
     out.push_back(std::move(mc));
   }
   return out;

@@ -58,6 +58,24 @@ std::string num(double v) {
   return b;
 }
 
+std::string opt_num(const std::optional<double>& v, const char* suffix = "") {
+  return v ? num(*v) + suffix : "-";
+}
+
+json opt_json(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
+
+// "leave-one-out: median |error| 4.2%, 7 of 9 points within ±10%" (each point predicted from
+// the fit on the others).
+std::string loo_line(const analysis::LeaveOneOut& l) {
+  if (l.evaluated == 0)
+    return "  leave-one-out: not computed (needs 3 points, each predicted from a fit on the "
+           "others)\n";
+  const auto within = static_cast<std::size_t>(std::lround(l.share_within * l.evaluated));
+  return "  leave-one-out: median |error| " + num(l.median_abs_pct_error) + "%, " +
+         std::to_string(within) + " of " + std::to_string(l.evaluated) + " points within ±" +
+         num(l.band_pct) + "% (each point predicted from the fit on the others)\n";
+}
+
 void run_calibrate(const CalibrateArgs& a) {
   DeviceProfile profile = find_device_profile(a.device);
   if (profile.source.empty())
@@ -89,36 +107,44 @@ void run_calibrate(const CalibrateArgs& a) {
             unit + "   R² " + num(f.r2) + ", residual sd " + num(f.residual_stddev) + " " + unit +
             ", " + std::to_string(f.n) + " points\n";
     char line[512];
-    std::snprintf(line, sizeof line, "  %-28s %14s %14s %14s %12s\n", "label", "cgprof", "device",
-                  "fitted", "residual");
+    std::snprintf(line, sizeof line, "  %-28s %14s %14s %14s %12s %14s %9s\n", "label", "cgprof",
+                  "device", "fitted", "residual", "loo predicted", "loo err");
     text += line;
     json pts = json::array();
     for (std::size_t i = 0; i < c.points.size(); ++i) {
       const auto& p = c.points[i];
       const double fitted = f.slope * p.x + f.intercept;
-      std::snprintf(line, sizeof line, "  %-28s %14s %14s %14s %12s%s\n",
-                    escape_control(p.label).c_str(),
-                    num(p.x).c_str(), num(p.y).c_str(), num(fitted).c_str(),
-                    num(f.residuals[i]).c_str(), i == f.worst ? "  <- worst" : "");
+      std::snprintf(line, sizeof line, "  %-28s %14s %14s %14s %12s %14s %9s%s\n",
+                    escape_control(p.label).c_str(), num(p.x).c_str(), num(p.y).c_str(),
+                    num(fitted).c_str(), num(f.residuals[i]).c_str(),
+                    opt_num(c.loo.predicted[i]).c_str(), opt_num(c.loo.pct_error[i], "%").c_str(),
+                    i == f.worst ? "  <- worst" : "");
       text += line;
       pts.push_back({{"label", p.label},
                      {"cgprof", p.x},
                      {"device", p.y},
                      {"fitted", fitted},
                      {"residual", f.residuals[i]},
+                     {"loo_predicted", opt_json(c.loo.predicted[i])},
+                     {"loo_pct_error", opt_json(c.loo.pct_error[i])},
                      {"runs", p.runs}});
     }
     const auto& w = c.points[f.worst];
     text += "  worst point: " + w.label + " (residual " + num(f.residuals[f.worst]) + " " + unit +
             ", " + num(w.y != 0 ? 100 * f.residuals[f.worst] / w.y : 0) +
             "% of the device value)\n";
+    text += loo_line(c.loo);
     if (f.n < 3) text += "  note: 2 points fit exactly; R² and the residuals say nothing yet\n";
+    json loo = {{"evaluated", c.loo.evaluated}, {"band_pct", c.loo.band_pct}};
+    loo["median_abs_pct_error"] = c.loo.evaluated ? json(c.loo.median_abs_pct_error) : json(nullptr);
+    loo["share_within"] = c.loo.evaluated ? json(c.loo.share_within) : json(nullptr);
     doc["metrics"].push_back({{"metric", c.metric},
                               {"slope", f.slope},
                               {"intercept", f.intercept},
                               {"r2", f.r2},
                               {"residual_stddev", f.residual_stddev},
                               {"points", pts},
+                              {"leave_one_out", loo},
                               {"worst", w.label}});
     if (c.metric == "wall_time" && !a.no_speed) {
       if (!profile.limits.cores) {

@@ -401,7 +401,12 @@ std::string run_result_to_json(const RunResult& r) {
           {{"kernel", r.host.kernel},
            {"cpu_model", r.host.cpu_model},
            {"cores", r.host.cores},
-           {"hostname", r.host.hostname}}},
+           {"hostname", r.host.hostname},
+           {"reference_score", r.host.reference ? Json{{"name", r.host.reference->name},
+                                                       {"rate", r.host.reference->rate},
+                                                       {"unit", "Miter/s"},
+                                                       {"cpu_seconds", r.host.reference->cpu_seconds}}
+                                                 : Json(nullptr)}}},
          {"device",
           {{"name", r.device_name},
            {"source", r.device_source},
@@ -460,6 +465,13 @@ RunResult run_result_from_json(const std::string& text, const std::string& sourc
     h.str("cpu_model", &out.host.cpu_model);
     h.num("cores", &out.host.cores);
     h.str("hostname", &out.host.hostname);
+    if (h.has("reference_score")) {
+      Reader rs = h.obj("reference_score");
+      ReferenceScore& score = out.host.reference.emplace();
+      rs.str("name", &score.name);
+      rs.num("rate", &score.rate);
+      rs.num("cpu_seconds", &score.cpu_seconds);
+    }
   }
   if (r.has("device")) {
     Reader d = r.obj("device");

@@ -1,15 +1,16 @@
 #!/bin/bash
-# tools/study/torch-study.toml (the original study as a cgprof experiment) stays valid: it
-# parses, plans every model of rootfs-tools/torch/infer.py on its three devices, and each
-# planned run names a model that infer.py knows.
+# experiments/study.toml (the original study as a cgprof experiment, issue 15) stays valid: it
+# parses, plans every model of rootfs-tools/torch/infer.py on its five devices (the host, its
+# one-core Jetson Nano file and three bundled profiles), and each planned run names a model that
+# infer.py knows.
 # Usage: study_file_test.sh SOURCE_DIR CGPROF
 set -uo pipefail
 src=$1 cgprof=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-out=$("$cgprof" experiment --dry-run -o "$tmp/res" "$src/tools/study/torch-study.toml" 2>&1) \
+out=$("$cgprof" experiment --dry-run -o "$tmp/res" "$src/experiments/study.toml" 2>&1) \
   || { echo "FAIL dry run: $out"; exit 1; }
-grep -q "108 runs (9 workloads x 3 devices x 3 + 1 warm-up)" <<<"$out" || { echo "FAIL plan: $out"; exit 1; }
+grep -q "300 runs (10 workloads x 5 devices x 5 + 1 warm-up)" <<<"$out" || { echo "FAIL plan: $out"; exit 1; }
 models=$(python3 - "$src/rootfs-tools/torch/infer.py" <<'PY'
 import ast, sys
 tree = ast.parse(open(sys.argv[1]).read())
@@ -20,4 +21,8 @@ PY
 )
 planned=$(grep -o -- '--model [^ ]*' <<<"$out" | cut -d' ' -f2 | sort -u)
 [ "$planned" = "$(sort <<<"$models")" ] || { echo "FAIL models: planned [$planned] vs infer.py [$models]"; exit 1; }
-echo "ok   torch-study.toml plans $(wc -l <<<"$planned") models x 3 devices"
+grep -q -- "--device devices/jetson-nano-1core.toml " <<<"$out" \
+  || { echo "FAIL the one-core Jetson Nano file is not planned: $(head -3 <<<"$out")"; exit 1; }
+grep -q -- "-e OMP_WAIT_POLICY=PASSIVE " <<<"$out" \
+  || { echo "FAIL runs without OMP_WAIT_POLICY=PASSIVE: $(head -3 <<<"$out")"; exit 1; }
+echo "ok   study.toml plans $(wc -l <<<"$planned") models x 5 devices"

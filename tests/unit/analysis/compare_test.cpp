@@ -142,6 +142,14 @@ TEST(Calibration, PairsLabelsWithRunsAndFitsPerMetric) {
   EXPECT_EQ(cal[1].metric, "peak_memory");
   // x 100, 210, 300; y 110, 200, 330 -> worst residual is the middle point.
   EXPECT_EQ(cal[1].points[cal[1].fit.worst].label, "b");
+  // Leave-one-out, in the order of the points: an exact line predicts each point exactly; for
+  // b, the line through (100,110) and (300,330) is 1.1·x, so ŷ(210) = 231: +15.5%.
+  ASSERT_EQ(cal[0].loo.evaluated, 3u);
+  EXPECT_NEAR(cal[0].loo.median_abs_pct_error, 0, 1e-9);
+  ASSERT_EQ(cal[1].loo.pct_error.size(), 3u);
+  EXPECT_NEAR(*cal[1].loo.predicted[1], 231, 1e-9);
+  EXPECT_NEAR(*cal[1].loo.pct_error[1], 15.5, 1e-9);
+  EXPECT_DOUBLE_EQ(cal[1].loo.share_within, 0);
 }
 
 TEST(Calibration, UnmatchedLabelNamesLineAndKnownLabels) {

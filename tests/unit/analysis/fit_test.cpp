@@ -82,3 +82,62 @@ TEST(Fit, RejectsDegenerateInput) {
   EXPECT_THROW(fit_linear(two, y3), cgprof::Error);
   EXPECT_THROW(fit_linear(same, y3), cgprof::Error);
 }
+
+// Leave-one-out on (1,2), (2,4), (3,6), (4,9), worked by hand:
+//  without point 1: slope 5/2, intercept -7/6 -> ŷ(1) = 4/3,   error (4/3 - 2)/2   = -33.33%
+//  without point 2: slope 16/7, intercept -3/7 -> ŷ(2) = 29/7, error (29/7 - 4)/4  = +3.571%
+//  without point 3: slope 33/14, intercept -1/2 -> ŷ(3) = 46/7, error (46/7 - 6)/6 = +9.524%
+//  without point 4: slope 2, intercept 0 -> ŷ(4) = 8,          error (8 - 9)/9     = -11.11%
+// |errors| sorted 3.571, 9.524, 11.11, 33.33: median (9.524 + 11.11)/2 = 10.3175; 2 of 4
+// within ±10%.
+TEST(Fit, LeaveOneOutHandWorked) {
+  std::vector<double> x{1, 2, 3, 4}, y{2, 4, 6, 9};
+  auto l = leave_one_out(x, y);
+  ASSERT_EQ(l.predicted.size(), 4u);
+  ASSERT_EQ(l.evaluated, 4u);
+  EXPECT_NEAR(*l.predicted[0], 4.0 / 3, 1e-12);
+  EXPECT_NEAR(*l.predicted[1], 29.0 / 7, 1e-12);
+  EXPECT_NEAR(*l.predicted[2], 46.0 / 7, 1e-12);
+  EXPECT_NEAR(*l.predicted[3], 8.0, 1e-12);
+  EXPECT_NEAR(*l.pct_error[0], -100.0 / 3, 1e-10);
+  EXPECT_NEAR(*l.pct_error[1], 100.0 / 28, 1e-10);
+  EXPECT_NEAR(*l.pct_error[2], 400.0 / 42, 1e-10);
+  EXPECT_NEAR(*l.pct_error[3], -100.0 / 9, 1e-10);
+  EXPECT_NEAR(l.median_abs_pct_error, (400.0 / 42 + 100.0 / 9) / 2, 1e-10);
+  EXPECT_DOUBLE_EQ(l.share_within, 0.5);
+  // A wider band takes in the -11.1% point.
+  EXPECT_DOUBLE_EQ(leave_one_out(x, y, 12).share_within, 0.75);
+}
+
+// Exact lines predict every left-out point exactly, whatever R² would say with 3 points.
+TEST(Fit, LeaveOneOutOfAnExactLineIsZero) {
+  std::vector<double> x{1, 2, 5}, y{3, 5, 11};
+  auto l = leave_one_out(x, y);
+  EXPECT_EQ(l.evaluated, 3u);
+  EXPECT_NEAR(l.median_abs_pct_error, 0, 1e-12);
+  EXPECT_DOUBLE_EQ(l.share_within, 1);
+}
+
+// With two points nothing is left to fit on; a y of 0 has a prediction but no % error; the
+// others all at one x cannot be fitted.
+TEST(Fit, LeaveOneOutUndefinedCases) {
+  auto two = leave_one_out(std::vector<double>{1, 2}, std::vector<double>{1, 2});
+  EXPECT_EQ(two.evaluated, 0u);
+  EXPECT_FALSE(two.predicted[0].has_value());
+  EXPECT_TRUE(std::isnan(two.median_abs_pct_error));
+  EXPECT_TRUE(std::isnan(two.share_within));
+
+  auto zero = leave_one_out(std::vector<double>{1, 2, 3}, std::vector<double>{0, 2, 4});
+  ASSERT_TRUE(zero.predicted[0].has_value());
+  EXPECT_NEAR(*zero.predicted[0], 0, 1e-12);
+  EXPECT_FALSE(zero.pct_error[0].has_value());
+  EXPECT_EQ(zero.evaluated, 2u);
+
+  // Leaving out x=2 leaves two points at x=1.
+  auto same_x = leave_one_out(std::vector<double>{1, 1, 2}, std::vector<double>{1, 2, 3});
+  EXPECT_FALSE(same_x.predicted[2].has_value());
+  EXPECT_TRUE(same_x.predicted[0].has_value());
+  EXPECT_EQ(same_x.evaluated, 2u);
+
+  EXPECT_THROW(leave_one_out(std::vector<double>{1, 2}, std::vector<double>{1}), cgprof::Error);
+}

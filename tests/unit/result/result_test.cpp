@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -197,6 +198,10 @@ TEST(RunJson, RoundTripKeepsEveryField) {
   EXPECT_EQ(back.labels, r.labels);
   EXPECT_EQ(back.host.kernel, r.host.kernel);
   EXPECT_EQ(back.host.cores, r.host.cores);
+  ASSERT_TRUE(back.host.reference.has_value());
+  EXPECT_EQ(back.host.reference->name, "cgprof-ref-1");
+  EXPECT_DOUBLE_EQ(back.host.reference->rate, r.host.reference->rate);
+  EXPECT_DOUBLE_EQ(back.host.reference->cpu_seconds, r.host.reference->cpu_seconds);
   EXPECT_EQ(back.quota_cores, r.quota_cores);
   EXPECT_EQ(back.limits_written, r.limits_written);
   EXPECT_EQ(back.command, r.command);
@@ -356,6 +361,28 @@ TEST(ReadCounters, FixtureTree) {
   fs::remove(fs::path(tmpl) / "cpu.pressure");
   EXPECT_FALSE(read_counters(fd.get()).has_psi);
   fs::remove_all(tmpl);
+}
+
+// The loop ran (a positive rate, some CPU time spent) and is named, so rates of different loops
+// are never compared.
+TEST(ReferenceScore, MeasuresARate) {
+  ReferenceScore s = measure_reference_score();
+  EXPECT_EQ(s.name, "cgprof-ref-1");
+  EXPECT_GT(s.rate, 0);
+  EXPECT_GT(s.cpu_seconds, 0);
+}
+
+// CGPROF_REFERENCE_SCORE=0 skips it: no score, "reference_score": null in run.json, and null
+// reads back as absent.
+TEST(ReferenceScore, SkippedWithEnvironmentVariable) {
+  ::setenv("CGPROF_REFERENCE_SCORE", "0", 1);
+  RunResult r = new_run_result();
+  ::unsetenv("CGPROF_REFERENCE_SCORE");
+  EXPECT_FALSE(r.host.reference.has_value());
+  const std::string text = run_result_to_json(r);
+  EXPECT_NE(text.find("\"reference_score\": null"), std::string::npos) << text;
+  EXPECT_FALSE(run_result_from_json(text, "t").host.reference.has_value());
+  EXPECT_TRUE(new_run_result().host.reference.has_value());
 }
 
 TEST(HostInfo, ReadsThisMachine) {
