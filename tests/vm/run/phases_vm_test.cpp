@@ -95,9 +95,9 @@ TEST_F(PhasesVm, MarkRegexFromOutputWithSamples) {
                      "cpu-burn -d 0.1s -q; done"});
   ASSERT_EQ(r.code, 0) << r.err;
   // Passed through: every line, in order (cpu-burn's own lines in between).
-  const size_t warmup = r.out.find("PHASE warmup\n"), step = r.out.find("PHASE step\n");
-  EXPECT_NE(warmup, std::string::npos) << r.out;
-  EXPECT_LT(warmup, step) << r.out;
+  const size_t warmup_at = r.out.find("PHASE warmup\n"), step_at = r.out.find("PHASE step\n");
+  EXPECT_NE(warmup_at, std::string::npos) << r.out;
+  EXPECT_LT(warmup_at, step_at) << r.out;
   json run = read_run_json(out);
   const json* step = phase(run, "step");
   ASSERT_TRUE(step) << run["phases"].dump(2);
