@@ -225,12 +225,13 @@ int run_profiled(const ProfileOptions& o, const sandbox::ProcessSpec& spec,
   fill_limits(r, cg.limits_written());
   r.cgroup = cg.limits_written().cgroup;
   r.cgroup_version = cg.version();
-  for (const auto& [hierarchy, path] : cg.paths()) r.cgroup_paths[hierarchy] = path;
+  for (const auto& [hierarchy, path] : cg.paths()) {
+    r.cgroup_paths[hierarchy] = path;
+    if (cg.version() == 1) launch.cgroup_v1_hierarchies.push_back(hierarchy);
+  }
 
   launch.cgroup_fd = cg.clone_into_fd();
   launch.cgroup_join_fds = cg.join_fds();
-  if (cg.version() == 1)
-    for (const auto& [hierarchy, path] : cg.paths()) launch.cgroup_v1_hierarchies.push_back(hierarchy);
   launch.forward_signals = false;  // InterruptScope forwards, then kills after --stop-timeout
   CounterSnapshot start = read_counters(cg.dirs());
   RunMarks marks(o, spec, launch);
