@@ -163,23 +163,26 @@ try:
         check(ok is True, "%s is well-formed SVG" % n, ok)
         check("study/" + n in doc, "the document shows %s" % n)
 
-    # ---- published numbers: a fit where a device has >= 3 points
+    # ---- published numbers: a fit per source with >= 3 models on one board; a number from
+    # another source (other framework) stays out of it
     pub = os.path.join(tmp, "pub.csv")
     with open(pub, "w") as f:
         f.write("# comment\nmodel,device,profile,latency_ms,setup,source\n"
-                "m1,board,devA,4,x,https://a.example/1\nm2,board,devA,8,x,https://a.example/2\n"
-                "m3,board,devA,12,x,https://a.example/3\n")
+                "m1,board,devA,4,x,https://a.example/t\nm2,board,devA,8,x,https://a.example/t\n"
+                "m3,board,devA,12,x,https://a.example/t\nm2,board,devA,100,y,https://b.example/u\n")
     md = os.path.join(tmp, "docp", "E.md")
     os.makedirs(os.path.dirname(md))
     p = subprocess.run([os.path.join(src, "tools/study/regenerate"), "--csv", csv_path, "--meta",
                         meta_path, "--published", pub, "--out", md,
                         "--svg-dir", os.path.join(tmp, "docp", "s")], capture_output=True, text=True)
     d = open(md).read() if p.returncode == 0 else p.stderr
-    check("| m1 | board | 4.00 | x | `devA` | 2.00 | 0.500 | <https://a.example/1> |" in d,
+    check("| m1 | board | 4.00 | x | `devA` | 2.00 | 0.500 | <https://a.example/t> |" in d,
           "published: the number, its source and cgprof's value", d)
-    check("- `board`: published ≈ 2.000 · cgprof + 0 ms, R² 1.0000, leave-one-out median abs "
-          "error 0.0%, 100% within ±10% (3 points)" in d,
-          "published: fit over 3 points", d)
+    check("- `board`, 3 models from <https://a.example/t>: Kendall's tau-b 1.00 between their "
+          "ranking there and cgprof's; published ≈ 2.000 · cgprof + 0 ms, R² 1.0000, "
+          "leave-one-out median abs error 0.0%, 100% within ±10%." in d,
+          "published: fit over the 3 points of one source", d)
+    check("<https://b.example/u>:" not in d, "published: no fit from a source with one model", d)
     check("- `board`: none found for m4." in d, "published: the models without a number", d)
 
     # ---- cgprof calibrate on the same runs: the same leave-one-out
