@@ -120,9 +120,11 @@ rt_busybox_rootfs() {
 # parts (test, idlelib, tkinter, turtledemo, ensurepip, venv, distutils, lib2to3, pydoc_data,
 # config-*, site-/dist-packages, __pycache__), without the extension modules that pull in large
 # libraries (OpenSSL, sqlite, Berkeley DB, ncurses, readline, NIS) or only serve CPython's tests,
-# and the shared libraries (ldd) of the interpreter and of the extension modules kept. Only
-# packages of the host's Python itself go in (Debian: python3.X-minimal, libpython3.X-minimal,
-# libpython3.X-stdlib), so the list is the same on every host with the same versions of them.
+# and the shared libraries (ldd) of the interpreter and of the extension modules kept. On Debian
+# 12 the list is the files of python3.11-minimal, libpython3.11-minimal and libpython3.11-stdlib
+# that are kept: what other packages put in the stdlib directory (distutils, lib2to3, venv, tk,
+# idle, the test suite, -dev, -dbg builds) is cut by name, so hosts with the same versions of
+# those three packages give the same list.
 rt_python_files() {
   local py stdlib
   py=$(readlink -f "$1") || rt_die "$1 not found; run tools/setup-deps (python3-minimal)"
@@ -135,7 +137,7 @@ rt_python_files() {
       -o -name lib2to3 -o -name pydoc_data -o -name 'config-*' -o -name site-packages \
       -o -name dist-packages -o -name __pycache__ -o -name sqlite3 -o -name dbm -o -name curses \
       -o -name unittest \) -prune -o \( -type f -o -type l \) -print \
-    | grep -vE '/(sitecustomize\.py|EXTERNALLY-MANAGED|turtle\.py|ssl\.py|(_test[a-z_]*|_ctypes_test|_xxtestfuzz|xxlimited[_0-9]*|_ssl|_hashlib|_sqlite3|_dbm|nis|_curses|_curses_panel|readline)\.cpython-[^/]*\.so)$' \
+    | grep -vE '/(sitecustomize\.py|EXTERNALLY-MANAGED|turtle\.py|ssl\.py|(_test[a-z_]*|_ctypes_test|_xxtestfuzz|xxlimited[_0-9]*|_ssl|_hashlib|_sqlite3|_dbm|_gdbm|nis|_curses|_curses_panel|readline|_tkinter)\.cpython-[^/]*\.so|[^/]*\.cpython-[0-9]+d-[^/]*\.so)$' \
     | LC_ALL=C sort)
   [ -n "$mods" ] || rt_die "no standard library found in $stdlib"
   echo "$py"
@@ -145,7 +147,7 @@ rt_python_files() {
   # all of them: an ldd each costs seconds on a loaded machine).
   local libs needy
   libs=$(rt_ldd_paths <<<"$py")
-  needy=$(grep '\.so$' <<<"$mods" | xargs -r readelf -d \
+  needy=$({ grep '\.so$' <<<"$mods" || true; } | xargs -r readelf -d \
     | awk -v have="$(xargs -n1 basename <<<"$libs")" '
         BEGIN { n = split(have, h, "\n"); for (i = 1; i <= n; i++) known[h[i]] = 1 }
         /^File: / { file = $2 }
