@@ -162,7 +162,7 @@ struct Experiment {
   std::vector<std::string> devices;   // profile names or files; "host" = no limits
   std::vector<std::string> run_args;  // extra `cgprof run` options for every run
   std::vector<ExperimentWorkload> workloads;
-  ExperimentSlurm slurm;              // the [slurm] table: sbatch options of `--slurm`
+  ExperimentSlurm slurm;  // the [slurm] table: sbatch options of `--slurm`
 };
 // Throws Error "FILE: line N: KEY: ..." on a malformed file.
 Experiment parse_experiment(std::string_view toml_text, const std::string& source);

@@ -106,7 +106,9 @@ void write_index(const Loaded& l) {
                             report::experiment_index_csv(l.plan, l.states));
 }
 
-fs::path slurm_dir(const fs::path& out) { return out / "slurm"; }
+fs::path slurm_dir(const fs::path& out) {
+  return out / "slurm";
+}
 
 std::vector<report::SlurmSubmission> read_submissions(const fs::path& out) {
   const fs::path f = slurm_dir(out) / "submissions.tsv";
@@ -150,8 +152,9 @@ std::string sbatch(const fs::path& out, const std::string& array,
   std::string id;
   const int st = capture(argv, &id, false);
   if (st == 127)
-    throw Error("sbatch: not found on PATH; run on a Slurm login node, or use --dry-run and "
-                "submit the script yourself");
+    throw Error(
+        "sbatch: not found on PATH; run on a Slurm login node, or use --dry-run and "
+        "submit the script yourself");
   id = id.substr(0, id.find_first_of(";\n"));  // "123;cluster"
   if (st != 0 || id.empty() || id.find_first_not_of("0123456789") != std::string::npos)
     throw Error("sbatch " + script.string() + " failed (exit status " + std::to_string(st) +
@@ -165,8 +168,8 @@ std::string sbatch(const fs::path& out, const std::string& array,
 }
 
 // Writes the script (unless `dry_run`: prints it) and submits it for `tasks`.
-int submit(const Loaded& l, const report::ExperimentSlurm& opts, const std::vector<std::size_t>& tasks,
-           bool dry_run) {
+int submit(const Loaded& l, const report::ExperimentSlurm& opts,
+           const std::vector<std::size_t>& tasks, bool dry_run) {
   report::SlurmScriptInput in;
   in.name = l.e.name;
   in.experiment_file = l.e.source;
@@ -222,7 +225,8 @@ int run_submit(const std::string& file, const std::string& output, const SlurmAr
     queued += c.state == CellState::running || c.state == CellState::pending ||
               c.state == CellState::submitted;
   }
-  std::fprintf(stderr, "cgprof experiment %s: %zu runs, %zu complete, %zu queued or running, "
+  std::fprintf(stderr,
+               "cgprof experiment %s: %zu runs, %zu complete, %zu queued or running, "
                "%zu to submit; results in %s\n",
                l.e.name.c_str(), l.plan.size(), done, queued, tasks.size(), l.out.c_str());
   if (tasks.empty()) return 0;
@@ -268,8 +272,8 @@ int run_task(const std::string& file, const std::string& output, long index) {
 int run_status(const SlurmArgs& a) {
   const fs::path out = fs::absolute(a.status_dir).lexically_normal();
   const fs::path index = out / "index.json";
-  const auto j = nlohmann::json::parse(read_regular_file(index.string(), kMaxResultJsonBytes),
-                                       nullptr, false);
+  const auto j =
+      nlohmann::json::parse(read_regular_file(index.string(), kMaxResultJsonBytes), nullptr, false);
   if (j.is_discarded() || !j.contains("experiment_file") || !j["experiment_file"].is_string())
     throw Error(index.string() + ": not a cgprof experiment index (no \"experiment_file\")");
   const std::string file = j["experiment_file"].get<std::string>();
@@ -296,21 +300,23 @@ int run_status(const SlurmArgs& a) {
       std::printf(" log %s/logs/%s_%zu.out", slurm_dir(out).c_str(), c.job_id.c_str(), i);
     std::printf("\n");
   }
-  std::printf("%s: %zu runs: %zu done (%zu with a non-zero workload exit), %zu running, %zu "
-              "pending, %zu failed, %zu missing",
-              l.e.name.c_str(), s.cells.size(), count[0], nonzero, count[1], count[2], count[4],
-              count[5]);
+  std::printf(
+      "%s: %zu runs: %zu done (%zu with a non-zero workload exit), %zu running, %zu "
+      "pending, %zu failed, %zu missing",
+      l.e.name.c_str(), s.cells.size(), count[0], nonzero, count[1], count[2], count[4], count[5]);
   if (count[3]) std::printf(", %zu submitted (squeue could not be asked)", count[3]);
   std::printf("\n");
   if (!a.resubmit_failed) return 0;
   const auto tasks = to_submit(s);
   if (tasks.empty()) {
-    std::fprintf(stderr, "cgprof experiment status: nothing failed or missing; nothing submitted\n");
+    std::fprintf(stderr,
+                 "cgprof experiment status: nothing failed or missing; nothing submitted\n");
     return 0;
   }
   if (!s.squeue_ok && !read_submissions(out).empty())
-    throw Error("squeue could not be asked, so runs still queued cannot be told from failed "
-                "ones; run this where squeue works");
+    throw Error(
+        "squeue could not be asked, so runs still queued cannot be told from failed "
+        "ones; run this where squeue works");
   // The script of the first submission, with its options; only the array changes.
   const fs::path script = slurm_dir(out) / "array.sbatch";
   if (!fs::is_regular_file(script, ec))
@@ -381,28 +387,31 @@ SlurmHandler add_experiment_slurm(CLI::App& cmd, Outcome& out) {
                    "With --resubmit-failed: print the sbatch command instead of running it");
   status->callback([a, &out] { out.exit_code = run_status(*a); });
 
-  return [a, status, &out](const std::string& file, const std::string& output,
-                           bool dry_run) -> bool {
-    if (status->parsed()) return true;  // its callback has run
-    if (a->slurm && a->task >= 0)
-      throw Error("experiment: --slurm submits the whole array and --task runs one of its runs; "
-                  "give one of them");
-    if (file.empty()) throw Error("experiment: give the experiment FILE.toml (or `status DIR`)");
-    if (a->task >= 0) {
-      out.exit_code = run_task(file, output, a->task);
-      return true;
-    }
-    if (a->slurm) {
-      out.exit_code = run_submit(file, output, *a, dry_run);
-      return true;
-    }
-    const auto& f = a->flags;
-    if (!f.partition.empty() || !f.time.empty() || !f.mem.empty() || f.cpus_per_task ||
-        f.max_parallel || a->exclusive || a->no_exclusive || !f.sbatch_args.empty())
-      throw Error("experiment: sbatch options (--partition, --time, --exclusive ...) go with "
-                  "--slurm; add --slurm to submit a job array");
-    return false;
-  };
+  return
+      [a, status, &out](const std::string& file, const std::string& output, bool dry_run) -> bool {
+        if (status->parsed()) return true;  // its callback has run
+        if (a->slurm && a->task >= 0)
+          throw Error(
+              "experiment: --slurm submits the whole array and --task runs one of its runs; "
+              "give one of them");
+        if (file.empty())
+          throw Error("experiment: give the experiment FILE.toml (or `status DIR`)");
+        if (a->task >= 0) {
+          out.exit_code = run_task(file, output, a->task);
+          return true;
+        }
+        if (a->slurm) {
+          out.exit_code = run_submit(file, output, *a, dry_run);
+          return true;
+        }
+        const auto& f = a->flags;
+        if (!f.partition.empty() || !f.time.empty() || !f.mem.empty() || f.cpus_per_task ||
+            f.max_parallel || a->exclusive || a->no_exclusive || !f.sbatch_args.empty())
+          throw Error(
+              "experiment: sbatch options (--partition, --time, --exclusive ...) go with "
+              "--slurm; add --slurm to submit a job array");
+        return false;
+      };
 }
 
 }  // namespace cgprof::cli

@@ -96,9 +96,9 @@ ExperimentSlurm read_slurm_table(const Reader& r, const toml::node* n) {
   if (!n->is_table()) r.fail(n, "slurm", "expected a table: [slurm] with partition = \"...\" etc.");
   const toml::table& t = *n->as_table();
   const std::string prefix = "slurm.";
-  r.only_keys(t, prefix,
-              {"partition", "time", "cpus_per_task", "mem", "exclusive", "max_parallel",
-               "sbatch_args"});
+  r.only_keys(
+      t, prefix,
+      {"partition", "time", "cpus_per_task", "mem", "exclusive", "max_parallel", "sbatch_args"});
   ExperimentSlurm s;
   s.partition = r.str(t, prefix, "partition", false);
   s.time = r.str(t, prefix, "time", false);

@@ -30,7 +30,8 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
   std::vector<std::string_view> out;
   for (std::size_t from = 0;;) {
     const std::size_t at = s.find(sep, from);
-    out.push_back(s.substr(from, at == std::string_view::npos ? std::string_view::npos : at - from));
+    out.push_back(
+        s.substr(from, at == std::string_view::npos ? std::string_view::npos : at - from));
     if (at == std::string_view::npos) return out;
     from = at + 1;
   }
@@ -78,8 +79,7 @@ std::vector<std::size_t> parse_task_list(std::string_view list, const std::strin
     const auto lo = to_index(part.substr(0, dash));
     const auto hi = dash == std::string_view::npos ? lo : to_index(part.substr(dash + 1));
     if (!lo || !hi || *hi < *lo || *hi - *lo > 1000000)
-      throw Error(what + ": \"" + std::string(list) +
-                  "\" is not an array task list like 0-3,5");
+      throw Error(what + ": \"" + std::string(list) + "\" is not an array task list like 0-3,5");
     for (std::size_t i = *lo; i <= *hi; ++i) out.push_back(i);
   }
   return out;
@@ -89,9 +89,8 @@ std::string slurm_array_script(const SlurmScriptInput& in) {
   const ExperimentSlurm& o = in.options;
   std::string job_name = "cgprof-";
   for (char c : in.name)
-    job_name += std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'
-                    ? c
-                    : '_';
+    job_name +=
+        std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ? c : '_';
   std::ostringstream s;
   s << "#!/bin/bash\n"
     << "# Written by `cgprof experiment --slurm`: one array task per run of\n"
@@ -168,12 +167,18 @@ std::vector<SlurmTaskState> parse_sacct(std::string_view text) {
 
 const char* cell_state_name(CellState s) {
   switch (s) {
-    case CellState::done: return "done";
-    case CellState::running: return "running";
-    case CellState::pending: return "pending";
-    case CellState::submitted: return "submitted";
-    case CellState::failed: return "failed";
-    case CellState::missing: return "missing";
+    case CellState::done:
+      return "done";
+    case CellState::running:
+      return "running";
+    case CellState::pending:
+      return "pending";
+    case CellState::submitted:
+      return "submitted";
+    case CellState::failed:
+      return "failed";
+    case CellState::missing:
+      return "missing";
   }
   return "?";
 }

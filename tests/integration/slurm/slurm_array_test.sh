@@ -117,9 +117,13 @@ rank=$("$cgprof" compare "$out" --by device --metric wall_time 2>&1)
 cp "$src/configs/devices/rpi4.toml" "$tmp/pi.toml"
 printf 'label,metric,value\nmodel=short,wall_time,0.5\nmodel=long,wall_time,1.0\n' >"$tmp/measured.csv"
 cal=$("$cgprof" calibrate --device "$tmp/pi.toml" --measured "$tmp/measured.csv" --dry-run \
-  --format json "$out"/*/rpi4 2>&1)
-[ $? = 0 ] && python3 -c 'import json,sys; j=json.loads(sys.argv[1]); assert j["metrics"][0]["points"] == 2 or len(j["metrics"][0].get("points", [0,0])) == 2' "$cal" 2>/dev/null \
-  && ok "calibrate fits the 2 workloads' rpi4 runs" || { fail "calibrate"; echo "$cal"; }
+  --format json "$out"/*/rpi4 2>"$tmp/cal.err")
+[ $? = 0 ] && python3 -c '
+import json, sys
+m = json.loads(sys.argv[1])["metrics"][0]
+assert m["metric"] == "wall_time" and m["slope"] > 0, m
+assert sorted(p["label"] for p in m["points"]) == ["model=long", "model=short"], m["points"]' "$cal" \
+  && ok "calibrate fits the 2 workloads' rpi4 runs" || { fail "calibrate"; echo "$cal"; cat "$tmp/cal.err"; }
 
 # A complete run is skipped by its task; a lost one is failed, and only it is submitted again.
 "$cgprof" experiment "$exp/burn.toml" --task 1 2>"$tmp/task.err" && grep -q "complete already; skipped" "$tmp/task.err" \

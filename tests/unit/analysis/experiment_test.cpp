@@ -180,7 +180,7 @@ sbatch_args = ["--account=ml"]
   EXPECT_NE(error_of(std::string(kMatrix) + "[slurm]\nnodes = 2\n").find("slurm.nodes: unknown key"),
             std::string::npos);
   EXPECT_NE(error_of(std::string(kMatrix) + "[slurm]\nexclusive = \"yes\"\n")
-                .find("line 21: slurm.exclusive: expected true or false"),
+                .find("line 18: slurm.exclusive: expected true or false"),
             std::string::npos)
       << error_of(std::string(kMatrix) + "[slurm]\nexclusive = \"yes\"\n");
 }

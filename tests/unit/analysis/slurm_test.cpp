@@ -97,7 +97,8 @@ TEST(SlurmQueue, SqueueAndSacctLines) {
   EXPECT_EQ(q[1].job_id, "123");
   EXPECT_EQ(q[1].task, 4u);
   EXPECT_EQ(q[1].state, "PENDING");
-  const auto a = parse_sacct("123_1|TIMEOUT\n123_2|CANCELLED by 0\n123_[5-7]|PENDING\n124|FAILED\n");
+  const auto a =
+      parse_sacct("123_1|TIMEOUT\n123_2|CANCELLED by 0\n123_[5-7]|PENDING\n124|FAILED\n");
   ASSERT_EQ(a.size(), 2u);
   EXPECT_EQ(a[0].task, 1u);
   EXPECT_EQ(a[0].state, "TIMEOUT");
@@ -115,8 +116,8 @@ RunDirState dir(bool complete, int exit_status = 0) {
 TEST(SlurmStatus, EveryStateFromDirectoryQueueAndAccounting) {
   // 0 done, 1 done with exit 3, 2 running, 3 pending, 4 left the queue (sacct: TIMEOUT),
   // 5 left the queue (no accounting), 6 never submitted, 7 resubmitted in job 130 and running.
-  const std::vector<RunDirState> dirs = {dir(true), dir(true, 3), dir(false), dir(false),
-                                         dir(false), dir(false), dir(false), dir(false)};
+  const std::vector<RunDirState> dirs = {dir(true),  dir(true, 3), dir(false), dir(false),
+                                         dir(false), dir(false),   dir(false), dir(false)};
   const std::vector<SlurmSubmission> subs = {{"123", {0, 1, 2, 3, 4, 5, 7}}, {"130", {7}}};
   const std::vector<SlurmTaskState> queue = {
       {"123", 2, "RUNNING"}, {"123", 3, "PENDING"}, {"130", 7, "RUNNING"}, {"123", 7, "RUNNING"}};
