@@ -123,7 +123,9 @@ struct Status {
   std::vector<report::CellStatus> cells;
   bool squeue_ok = false;
 };
-Status cell_status(const Loaded& l) {
+// The result directories are looked at again after squeue: a task that ends in between is then
+// done, not failed.
+Status cell_status(Loaded& l) {
   const auto subs = read_submissions(l.out);
   std::optional<std::vector<report::SlurmTaskState>> queue;
   std::vector<report::SlurmTaskState> accounting;
@@ -137,6 +139,9 @@ Status cell_status(const Loaded& l) {
     text.clear();
     if (capture({"sacct", "-n", "-P", "-X", "-j", jobs, "-o", "JobID,State"}, &text, true) == 0)
       accounting = report::parse_sacct(text);
+    for (std::size_t i = 0; i < l.plan.size(); ++i)
+      if (!l.states[i].complete)
+        l.states[i] = report::inspect_run_dir((l.out / l.plan[i].id).string());
   }
   return {report::experiment_cell_status(l.states, subs, queue, accounting), queue.has_value()};
 }
@@ -282,8 +287,8 @@ int run_status(const SlurmArgs& a) {
     throw Error(index.string() + ": the experiment file " + file +
                 " is gone; the runs' states need it (put it back)");
   Loaded l = load(file, out.string());
-  write_index(l);
   const Status s = cell_status(l);
+  write_index(l);
   std::size_t count[6] = {}, nonzero = 0;
   for (std::size_t i = 0; i < s.cells.size(); ++i) {
     const auto& c = s.cells[i];

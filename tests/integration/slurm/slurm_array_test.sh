@@ -105,6 +105,15 @@ for r in idx["runs"]:
     assert j["sampler"]["samples"] > 0, r["id"]
 PY
 
+# Slurm removes each job's cgroups when the job ends; a cgroup cgprof left below one would stop it.
+for i in $(seq 50); do
+  left=$(find /sys/fs/cgroup/*/slurm_"$SLURM_NODE" -mindepth 2 -maxdepth 2 -name 'job_*' 2>/dev/null)
+  [ -z "$left" ] && break
+  sleep 0.2
+done
+[ -z "$left" ] && ok "Slurm removed every job's cgroups (nothing of cgprof's left below them)" \
+  || { fail "job cgroups left 10 s after the jobs ended:"; echo "$left"; find $left | head -20; }
+
 status=$("$cgprof" experiment status "$out")
 echo "$status"
 grep -q "4 runs: 4 done (0 with a non-zero workload exit), 0 running, 0 pending, 0 failed, 0 missing" <<<"$status" \
