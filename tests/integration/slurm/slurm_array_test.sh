@@ -149,6 +149,37 @@ status=$("$cgprof" experiment status "$out")
 grep -q "4 runs: 4 done" <<<"$status" && [ "$(wc -l <"$out/slurm/submissions.tsv")" = 2 ] \
   && ok "after the resubmission: 4 done, 2 submissions" || { fail "status after resubmission"; echo "$status"; }
 
+# scancel of a running task: Slurm's SIGTERM reaches the run, which records itself as interrupted
+# and removes its cgroups; the run is then failed, and the next submission redoes it.
+cat >"$exp/slow.toml" <<EOF
+[[workload]]
+name = "slow"
+image = "$tmp/images/demo-oci:latest"
+command = ["cpu-burn", "-d", "120s"]
+EOF
+slow=$exp/slow-results
+"$cgprof" experiment "$exp/slow.toml" --slurm 2>/dev/null || fail "submitting the slow experiment"
+job=$(cut -f1 "$slow/slurm/submissions.tsv")
+for i in $(seq 300); do  # until the run is under way: its samples are being written
+  [ -n "$(find "$slow/slow/host/run-001" -name 'samples*' -size +0 2>/dev/null)" ] && break
+  sleep 0.2
+done
+sleep 1
+scancel "$job"
+slurm_cluster_wait_idle || fail "the cancelled job did not leave the queue"
+python3 - "$slow/slow/host/run-001" <<'PY' && ok "scancel: the run recorded itself as interrupted, its cgroups removed" || { fail "the cancelled run"; cat "$slow"/slurm/logs/*; }
+import json, os, sys
+j = json.load(open(os.path.join(sys.argv[1], "run.json")))
+assert j["exit"]["interrupted"], j["exit"]
+for p in j["cgroup"]["paths"].values():
+    assert not os.path.exists(p), p + " left behind"
+PY
+status=$("$cgprof" experiment status "$slow")
+grep -Eq "^failed +slow/host/run-001 +task 0 of job $job" <<<"$status" && grep -q "1 failed" <<<"$status" \
+  && ok "status: the cancelled run is failed" || { fail "status of the cancelled run"; echo "$status"; }
+"$cgprof" experiment status "$slow" --resubmit-failed --dry-run 2>/dev/null | grep -Eq "^sbatch --parsable --array=0 .*/array.sbatch$" \
+  && ok "--resubmit-failed --dry-run prints the sbatch command for it" || fail "--resubmit-failed --dry-run"
+
 trap - EXIT
 slurm_cluster_stop && ok "daemons stopped, nothing left running, Slurm's cgroups removed" \
   || fail "something was left running or in a cgroup"
