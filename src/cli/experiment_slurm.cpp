@@ -235,7 +235,7 @@ int run_submit(const std::string& file, const std::string& output, const SlurmAr
                "%zu to submit; results in %s\n",
                l.e.name.c_str(), l.plan.size(), done, queued, tasks.size(), l.out.c_str());
   if (tasks.empty()) return 0;
-  if (!o.exclusive)
+  if (!o.exclusive.has_value())
     std::fprintf(stderr,
                  "cgprof experiment: note: tasks may share a node with other jobs, which changes "
                  "their timings; for timing studies add --exclusive (or exclusive = true under "
