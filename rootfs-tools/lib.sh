@@ -115,6 +115,61 @@ rt_busybox_rootfs() {
   printf '127.0.0.1 localhost\n::1 localhost\n' >"$dir/etc/hosts"
 }
 
+# rt_python_files PYTHON: the files of a trimmed CPython runtime taken from the host, one absolute
+# path a line: the interpreter, its standard library without tests, GUI, packaging and development
+# parts (test, idlelib, tkinter, turtledemo, ensurepip, venv, distutils, lib2to3, pydoc_data,
+# config-*, site-/dist-packages, __pycache__), without the extension modules that pull in large
+# libraries (OpenSSL, sqlite, Berkeley DB, ncurses, readline, NIS) or only serve CPython's tests,
+# and the shared libraries (ldd) of the interpreter and of the extension modules kept. On Debian
+# 12 the list is the files of python3.11-minimal, libpython3.11-minimal and libpython3.11-stdlib
+# that are kept: what other packages put in the stdlib directory (distutils, lib2to3, venv, tk,
+# idle, the test suite, -dev, -dbg builds) is cut by name, so hosts with the same versions of
+# those three packages give the same list.
+rt_python_files() {
+  local py stdlib
+  py=$(readlink -f "$1") || rt_die "$1 not found; run tools/setup-deps (python3-minimal)"
+  [ -x "$py" ] || rt_die "$1 not found; run tools/setup-deps (python3-minimal)"
+  stdlib=$("$py" -I -S -c 'import sysconfig; print(sysconfig.get_paths()["stdlib"])') \
+    || rt_die "$py cannot tell its standard library's directory"
+  local mods
+  mods=$(find "$stdlib" \( -name test -o -name tests -o -name idle_test -o -name idlelib \
+      -o -name tkinter -o -name turtledemo -o -name ensurepip -o -name venv -o -name distutils \
+      -o -name lib2to3 -o -name pydoc_data -o -name 'config-*' -o -name site-packages \
+      -o -name dist-packages -o -name __pycache__ -o -name sqlite3 -o -name dbm -o -name curses \
+      -o -name unittest \) -prune -o \( -type f -o -type l \) -print \
+    | grep -vE '/(sitecustomize\.py|EXTERNALLY-MANAGED|turtle\.py|ssl\.py|(_test[a-z_]*|_ctypes_test|_xxtestfuzz|xxlimited[_0-9]*|_ssl|_hashlib|_sqlite3|_dbm|_gdbm|nis|_curses|_curses_panel|readline|_tkinter)\.cpython-[^/]*\.so|[^/]*\.cpython-[0-9]+d-[^/]*\.so)$' \
+    | LC_ALL=C sort)
+  [ -n "$mods" ] || rt_die "no standard library found in $stdlib"
+  echo "$py"
+  echo "$mods"
+  # The dynamic loader, and every library ldd resolves (absolute paths, as the loader finds them),
+  # for the interpreter and the extension modules needing a library it does not (one readelf for
+  # all of them: an ldd each costs seconds on a loaded machine).
+  local libs needy
+  libs=$(rt_ldd_paths <<<"$py")
+  needy=$({ grep '\.so$' <<<"$mods" || true; } | xargs -r readelf -d \
+    | awk -v have="$(xargs -n1 basename <<<"$libs")" '
+        BEGIN { n = split(have, h, "\n"); for (i = 1; i <= n; i++) known[h[i]] = 1 }
+        /^File: / { file = $2 }
+        /\(NEEDED\)/ { lib = $5; gsub(/[][]/, "", lib); if (!(lib in known)) print file }' | sort -u)
+  { echo "$libs"; [ -z "$needy" ] || rt_ldd_paths <<<"$needy"; } | LC_ALL=C sort -u
+}
+
+# rt_ldd_paths < FILES: the absolute paths of the loader and the libraries ldd resolves for them.
+rt_ldd_paths() {
+  xargs -r ldd | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\/.*ld-linux/ {print $1}'
+}
+
+# rt_python_install ROOT < FILE_LIST: copies the files rt_python_files listed into ROOT at the same
+# paths (symbolic links resolved) and links ROOT/usr/bin/python3 to the interpreter (listed first).
+rt_python_install() {
+  local root=$1 list py
+  list=$(cat)
+  py=$(head -1 <<<"$list")
+  sed 's|^/||' <<<"$list" | tar -C / --dereference --no-recursion -cf - -T - | tar -C "$root" -xf -
+  if [ "$(basename "$py")" != python3 ]; then ln -sf "$(basename "$py")" "$root$(dirname "$py")/python3"; fi
+}
+
 # rt_debootstrap ROOTFS PACKAGES: Debian bookworm minbase plus PACKAGES (comma-separated),
 # trimmed of what a container does not need (apt lists and caches, logs, device nodes).
 rt_debootstrap() {

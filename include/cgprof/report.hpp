@@ -145,6 +145,14 @@ struct ExperimentWorkload {
   std::map<std::string, std::string> labels;  // always includes workload=<name>
   std::vector<std::string> run_args;          // extra `cgprof run` options for this workload
 };
+// sbatch options for `cgprof experiment FILE --slurm` (include/cgprof/slurm.hpp); empty or 0:
+// the cluster's default. Command-line flags override each field.
+struct ExperimentSlurm {
+  std::string partition, time, mem;
+  unsigned cpus_per_task = 0, max_parallel = 0;
+  std::optional<bool> exclusive;
+  std::vector<std::string> sbatch_args;  // more sbatch options, one per element
+};
 struct Experiment {
   std::string source;    // the TOML file
   std::string base_dir;  // its directory: relative paths in it (and runs) resolve from here
@@ -154,6 +162,7 @@ struct Experiment {
   std::vector<std::string> devices;   // profile names or files; "host" = no limits
   std::vector<std::string> run_args;  // extra `cgprof run` options for every run
   std::vector<ExperimentWorkload> workloads;
+  ExperimentSlurm slurm;  // the [slurm] table: sbatch options of `--slurm`
 };
 // Throws Error "FILE: line N: KEY: ..." on a malformed file.
 Experiment parse_experiment(std::string_view toml_text, const std::string& source);

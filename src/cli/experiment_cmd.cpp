@@ -16,6 +16,7 @@
 #include "cgprof/report.hpp"
 #include "cgprof/sys.hpp"
 #include "commands.hpp"
+#include "experiment_slurm.hpp"
 
 namespace cgprof::cli {
 namespace {
@@ -37,13 +38,6 @@ void on_signal(int sig) {
   g_stop_signal = sig;
   const pid_t c = g_child;
   if (c > 0) ::kill(c, sig);
-}
-
-std::string self_exe() {
-  std::error_code ec;
-  auto p = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) throw Error::from_errno("readlink", "/proc/self/exe", ec.value());
-  return p.string();
 }
 
 int run_child(const std::vector<std::string>& argv, const std::string& cwd) {
@@ -82,7 +76,7 @@ int run_experiment(const ExperimentArgs& a) {
   fs::path out = a.output.empty() ? fs::path(e.base_dir) / e.output : fs::path(a.output);
   out = fs::absolute(out).lexically_normal();
   fs::create_directories(out);
-  const auto plan = report::plan_experiment(e, out.string(), self_exe());
+  const auto plan = report::plan_experiment(e, out.string(), cgprof_executable());
   std::vector<report::RunDirState> states;
   for (const auto& p : plan) states.push_back(report::inspect_run_dir((out / p.id).string()));
   auto write_index = [&] {
@@ -158,14 +152,16 @@ void add_experiment_command(CLI::App& app, Outcome& out) {
       "experiment",
       "Run a matrix of workloads x devices x repeats from a TOML file, resuming where it stopped");
   cmd->add_option("file", args->file, "Experiment file (docs/formats/experiment.md)")
-      ->required()
       ->type_name("FILE.toml");
   cmd->add_option("-o,--output", args->output,
                   "Result directory (default: the file's `output`, relative to the file)")
       ->type_name("DIR");
   cmd->add_flag("--dry-run", args->dry_run,
                 "Write the index and print the planned `cgprof run` command lines; run nothing");
-  cmd->callback([args, &out] { out.exit_code = run_experiment(*args); });
+  const SlurmHandler slurm = add_experiment_slurm(*cmd, out);
+  cmd->callback([args, slurm, &out] {
+    if (!slurm(args->file, args->output, args->dry_run)) out.exit_code = run_experiment(*args);
+  });
 }
 
 }  // namespace cgprof::cli

@@ -92,6 +92,27 @@ std::string device_dir_name(const std::string& d) {
   return out.empty() ? "device" : out;
 }
 
+ExperimentSlurm read_slurm_table(const Reader& r, const toml::node* n) {
+  if (!n->is_table()) r.fail(n, "slurm", "expected a table: [slurm] with partition = \"...\" etc.");
+  const toml::table& t = *n->as_table();
+  const std::string prefix = "slurm.";
+  r.only_keys(
+      t, prefix,
+      {"partition", "time", "cpus_per_task", "mem", "exclusive", "max_parallel", "sbatch_args"});
+  ExperimentSlurm s;
+  s.partition = r.str(t, prefix, "partition", false);
+  s.time = r.str(t, prefix, "time", false);
+  s.mem = r.str(t, prefix, "mem", false);
+  s.cpus_per_task = r.count(t, "cpus_per_task", 0, 1);
+  s.max_parallel = r.count(t, "max_parallel", 0, 1);
+  if (const toml::node* x = t.get("exclusive")) {
+    if (!x->is_boolean()) r.fail(x, "slurm.exclusive", "expected true or false");
+    s.exclusive = *x->value<bool>();
+  }
+  s.sbatch_args = r.strings(t, prefix, "sbatch_args");
+  return s;
+}
+
 }  // namespace
 
 Experiment parse_experiment(std::string_view toml_text, const std::string& source) {
@@ -103,7 +124,8 @@ Experiment parse_experiment(std::string_view toml_text, const std::string& sourc
                 std::string(e.description()));
   }
   Reader r{source};
-  r.only_keys(root, "", {"name", "output", "repeat", "warmup", "devices", "run_args", "workload"});
+  r.only_keys(root, "",
+              {"name", "output", "repeat", "warmup", "devices", "run_args", "workload", "slurm"});
   Experiment e;
   e.source = source;
   e.base_dir = fs::path(source).parent_path().string();
@@ -123,6 +145,7 @@ Experiment parse_experiment(std::string_view toml_text, const std::string& sourc
              "\"" + d + "\" is listed twice, or another entry has the same result directory \"" +
                  device_dir_name(d) + "\" (rename one of the files)");
   e.run_args = r.strings(root, "", "run_args");
+  if (const toml::node* s = root.get("slurm")) e.slurm = read_slurm_table(r, s);
   const toml::node* wl = root.get("workload");
   if (!wl || !wl->is_array_of_tables())
     r.fail(wl ? wl : &root, "workload",

@@ -91,7 +91,7 @@ TEST(Experiment, ErrorsNameFileLineAndKey) {
             "'.' (it names a directory)");
   EXPECT_EQ(error_of("repeats = 2\n"),
             "exp/matrix.toml: line 1: repeats: unknown key; expected one of: name, output, "
-            "repeat, warmup, devices, run_args, workload");
+            "repeat, warmup, devices, run_args, workload, slurm");
   EXPECT_NE(error_of("repeat = \n").find("exp/matrix.toml: line 1: "), std::string::npos);
 }
 
@@ -155,4 +155,32 @@ TEST(Experiment, RunDirStateDecidesResume) {
             "id,dir,workload,device,repeat,warmup,state,exit_status,la");
   EXPECT_NE(csv.find("\nw/host/run-001,w/host/run-001,w,host,1,false,pending,"), std::string::npos);
   fs::remove_all(root);
+}
+
+TEST(Experiment, SlurmTableGivesSbatchOptions) {
+  auto e = parse_experiment(std::string(kMatrix) + R"(
+[slurm]
+partition = "cpu"
+time = "00:20:00"
+cpus_per_task = 2
+mem = "4G"
+exclusive = true
+max_parallel = 8
+sbatch_args = ["--account=ml"]
+)",
+                            "exp/matrix.toml");
+  EXPECT_EQ(e.slurm.partition, "cpu");
+  EXPECT_EQ(e.slurm.time, "00:20:00");
+  EXPECT_EQ(e.slurm.cpus_per_task, 2u);
+  EXPECT_EQ(e.slurm.mem, "4G");
+  EXPECT_EQ(e.slurm.exclusive, true);
+  EXPECT_EQ(e.slurm.max_parallel, 8u);
+  EXPECT_EQ(e.slurm.sbatch_args, std::vector<std::string>{"--account=ml"});
+  EXPECT_FALSE(parse_experiment(kMatrix, "m.toml").slurm.exclusive.has_value());
+  EXPECT_NE(error_of(std::string(kMatrix) + "[slurm]\nnodes = 2\n").find("slurm.nodes: unknown key"),
+            std::string::npos);
+  EXPECT_NE(error_of(std::string(kMatrix) + "[slurm]\nexclusive = \"yes\"\n")
+                .find("line 18: slurm.exclusive: expected true or false"),
+            std::string::npos)
+      << error_of(std::string(kMatrix) + "[slurm]\nexclusive = \"yes\"\n");
 }

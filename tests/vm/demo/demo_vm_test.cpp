@@ -1,15 +1,18 @@
 // The README's quick start, profiling step, on a real cgroup v2 kernel: build the demo image with
 // rootfs-tools/build-demo-image and profile it with tools/demo-profile on the rpi4 profile, as
-// tools/demo does. Checks that the run applied rpi4's limits, ran the demo's three phases to the
-// end, measured them, and wrote a complete result directory with an HTML report.
+// tools/demo does. Checks that the run applied rpi4's limits, ran the demo's four steps to the
+// end (the last one a Python model marking load and one infer per inference), measured them,
+// wrote a complete result directory with an HTML report, and printed the per-inference latency.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "cgprof/sys.hpp"
 #include "tests/common/test_env.hpp"
@@ -35,7 +38,8 @@ TEST(Demo, QuickStartProfilesTheDemoImageOnRpi4) {
   const fs::path out = work / "result";
   // A shorter CPU phase than the demo's default: TCG is ~10x slower than a real core.
   cmd = src + "/tools/demo-profile " + bin + " rpi4 " + work.string() +
-        "/images/demo-oci:latest " + out.string() + " -e DEMO_SECONDS=1 > " + work.string() +
+        "/images/demo-oci:latest " + out.string() +
+        " -e DEMO_SECONDS=1 -e DEMO_INFERENCES=12 > " + work.string() +
         "/demo.log 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cgprof::read_file_or_empty(work / "demo.log");
   const std::string log = cgprof::read_file_or_empty(work / "demo.log");
@@ -57,6 +61,24 @@ TEST(Demo, QuickStartProfilesTheDemoImageOnRpi4) {
   EXPECT_GT(j["totals"]["cpu"]["nr_throttled"].get<double>(), 0);
   EXPECT_GT(j["totals"]["cpu"]["total_seconds"].get<double>(), 0.5);
   EXPECT_GT(j["sampler"]["samples"].get<double>(), 0);
+
+  // Phases: cpu, memory, io from the shell; load, then one infer per inference from Python.
+  std::vector<std::string> names;
+  for (const auto& p : j["phases"]["by_name"]) names.push_back(p["name"].get<std::string>());
+  EXPECT_EQ(names, (std::vector<std::string>{"cpu", "memory", "io", "load", "infer"}));
+  const auto& infer = j["phases"]["by_name"].back();
+  EXPECT_EQ(infer["count"], 12);
+  EXPECT_EQ(infer["closed_at_exit"], 0);
+  EXPECT_GT(infer["wall"]["p50"].get<double>(), 0);
+  // tools/demo-profile prints the latency line after the summary's phase table.
+  const std::regex latency(
+      "\ndemo: per-inference latency on rpi4 \\(phase infer\\): 12 inferences, p50 [0-9.]+ ms, "
+      "p90 [0-9.]+ ms\n");
+  std::smatch m;
+  if (std::regex_search(log, m, latency))
+    EXPECT_LT(log.find("phases (wall time"), static_cast<size_t>(m.position(0))) << log;
+  else
+    ADD_FAILURE() << "no latency line:\n" << log;
 
   const std::string html = cgprof::read_file_or_empty(out / "report.html");
   // Self-contained (the browser suite checks that its charts draw): the run's data is inlined,
