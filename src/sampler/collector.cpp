@@ -240,7 +240,7 @@ Collector::Collector(const CgroupDirs& dirs, unsigned groups, pid_t net_pid) {
     return fd;
   };
   if (dirs.version == 0) {
-    if (dirs.procfs >= 0 && (groups & (kSampleCpu | kSampleMemory | kSampleIo | kSamplePids))) {
+    if (groups & (kSampleCpu | kSampleMemory | kSampleIo | kSamplePids)) {
       proc_ = std::make_unique<ProcSource>(dirs, groups);
       files_ = proc_->files();
     }

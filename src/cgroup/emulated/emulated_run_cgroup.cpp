@@ -2,6 +2,7 @@
 // counters); see cgroup_emulated.hpp.
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -10,6 +11,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
+#include <optional>
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
@@ -254,8 +257,15 @@ void EmulatedRunCgroup::attach(pid_t init_pid, int init_pidfd) {
   init_pid_ = init_pid;
   init_pidfd_ = ::fcntl(init_pidfd, F_DUPFD_CLOEXEC, 3);
   if (init_pidfd_ < 0) throw_errno("dup", "the container's pidfd");
-  procfs_ = with_context("emulated limits: opening the container's /proc",
-                         [&] { return open_container_procfs(init_pid); });
+  try {
+    procfs_ = with_context("emulated limits: opening the container's /proc",
+                           [&] { return open_container_procfs(init_pid); });
+  } catch (const Error&) {
+    // A workload that already ended (its init gone with it) has nothing left to limit.
+    pollfd pfd{init_pidfd_, POLLIN, 0};
+    if (::poll(&pfd, 1, 0) == 1) return;
+    throw;
+  }
   // The workload was forked by init and is about to exec: what its processes and threads have
   // now, everything they create later inherits.
   std::vector<pid_t> pids, tids;

@@ -1,5 +1,6 @@
 // Parsers of /proc/PID/stat, statm and io: pure functions of bytes, no allocation.
 #include <cstring>
+#include <iterator>
 
 #include "cgprof/cgroup_emulated.hpp"
 

@@ -8,7 +8,9 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
+#include <utility>
 
 #include "cgprof/cgroup_emulated.hpp"
 #include "cgprof/error.hpp"
@@ -65,12 +67,13 @@ ProcTree::ProcTree(int procfs_dirfd, unsigned files)
       buf_(new char[kReadBuf]),
       dents_(new char[kDentsBuf]) {
   // An open file description of our own: the directory offset is not shared with other readers.
-  procfs_ = ::openat(procfs_dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (procfs_ < 0) throw_errno("open", "the container's /proc");
+  // -1: a container that ended before its /proc could be opened (every pass is then empty).
+  procfs_ = procfs_dirfd < 0 ? -1 : ::openat(procfs_dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (procfs_dirfd >= 0 && procfs_ < 0) throw_errno("open", "the container's /proc");
 }
 
 ProcTree::~ProcTree() {
-  ::close(procfs_);
+  if (procfs_ >= 0) ::close(procfs_);
 }
 
 ProcTree::Entry* ProcTree::find_or_open(int pid) {
@@ -94,6 +97,7 @@ unsigned ProcTree::read(ProcTotals* out) {
   *out = ProcTotals{};
   unsigned errors = 0;
   for (size_t i = 0; i < used_; ++i) entries_[i].seen = false;
+  if (procfs_ < 0) return 0;
   if (::lseek(procfs_, 0, SEEK_SET) < 0) return 1;
   bool all_stat = true, all_statm = true, all_io = true;
   for (;;) {
