@@ -143,22 +143,29 @@ TEST_F(EmulatedRun, HalfACpuHoldsABusyLoopAndRunJsonSaysTheLimitsAreEmulated) {
   EXPECT_EQ(j["cgroup"]["metrics"]["cpu"]["by"], "emulated") << j["cgroup"];
   EXPECT_EQ(j["cgroup"]["limits"]["io"]["by"], "not enforced") << j["cgroup"];
   const json& cpu = j["totals"]["cpu"];
-  EXPECT_GT(cpu["nr_throttled"].get<uint64_t>(), 0u) << cpu;
-  EXPECT_GT(cpu["throttled_seconds"].get<double>(), 0.0) << cpu;
-  // The quota bounds from above. From below, only what the host gives a busy loop at all does:
-  // a peer run of the same loop without a quota, right after, measures that (on a quiet host
-  // >= 0.9 cores, so the bound is the 0.40).
+  // The quota bounds from above. From below, only what the host gives: while not stopped, the
+  // loop got cpu / (wall - stopped time) cores (on a quiet host about 1). A loop that got at
+  // least the quota while allowed to run must average at least 0.40; one starved below it (this
+  // shared 2-core host at load 12 gave it 0.1) was never throttled and has no lower bound.
+  const double wall = j["wall_seconds"].get<double>();
+  const double stopped = cpu["throttled_seconds"].get<double>();
+  const double got = cpu["total_seconds"].get<double>() / std::max(0.001, wall - stopped);
   EXPECT_LE(avg_cores(j), 0.60) << cpu;
-  json unlimited = run({}, {"cpu-burn", "-d", "3"});
-  double reachable = std::min(0.5, avg_cores(unlimited));
-  EXPECT_GE(avg_cores(j), std::min(0.40, 0.8 * reachable))
-      << cpu << " unlimited: " << avg_cores(unlimited);
+  if (got >= 0.5) {
+    EXPECT_GE(avg_cores(j), 0.40) << cpu << " got " << got;
+  }
+  if (got >= 0.6) {
+    EXPECT_GT(cpu["nr_throttled"].get<uint64_t>(), 0u) << cpu;
+    EXPECT_GT(stopped, 0.0) << cpu;
+  }
 }
 
 TEST_F(EmulatedRun, CpuTotalIsWithinFivePercentOfTheWorkloadsOwnRusage) {
   RunOut r;
   // busybox time reports the user and system time of wait4's rusage.
-  json j = run({}, {"time", "-f", "rusage %U %S", "cpu-burn", "-t", "2", "-d", "2"}, &r);
+  // A fixed amount of work (about 3 s of CPU), not a duration: a starved host stretches the
+  // wall time, not the CPU time, so cgprof's own cost (init, exec) stays well under 5%.
+  json j = run({}, {"time", "-f", "rusage %U %S", "cpu-burn", "-t", "2", "-w", "900", "-q"}, &r);
   size_t at = r.err.find("rusage ");
   ASSERT_NE(at, std::string::npos) << r.err;
   double user = 0, sys = 0;
