@@ -106,7 +106,10 @@ std::string format_summary(const RunResult& r) {
   tab.row("run", r.run_id + (cmd.empty() ? "" : "  " + cmd));
   std::string dev = r.device_name.empty() ? "(no profile)" : r.device_name;
   if (r.quota_cores) dev += fmt(", quota %.2f cores", *r.quota_cores);
-  auto mem_limit = r.limits_written.find("memory.max");
+  // "memory.max", or the emulated backend's "memory.max (emulated: watchdog)".
+  auto mem_limit = r.limits_written.lower_bound("memory.max");
+  if (mem_limit != r.limits_written.end() && mem_limit->first.rfind("memory.max", 0) != 0)
+    mem_limit = r.limits_written.end();
   if (mem_limit != r.limits_written.end() && mem_limit->second != "max") {
     uint64_t v = 0;
     const std::string& s = mem_limit->second;
