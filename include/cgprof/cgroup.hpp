@@ -8,6 +8,7 @@
 // openat2(RESOLVE_BENEATH|RESOLVE_NO_MAGICLINKS).
 #pragma once
 
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -36,8 +37,10 @@ CgroupLayout detect_cgroup_layout(std::string_view mountinfo);
 const char* to_string(CgroupLayout layout);  // "none", "v2", "hybrid", "v1"
 
 // --cgroup-manager: which backend a run uses.
-enum class CgroupManager { kAuto, kV1, kV2 };
-// "auto", "v1", "v2"; throws Error naming the word and the choices.
+// kEmulated: no cgroup at all, limits from user space (cgroup_emulated.hpp); auto falls back to it
+// when no cgroup can be created.
+enum class CgroupManager { kAuto, kV1, kV2, kEmulated };
+// "auto", "v1", "v2", "emulated"; throws Error naming the word and the choices.
 CgroupManager parse_cgroup_manager(std::string_view text);
 // The backend for a layout: auto picks v1 when v1 controller hierarchies are mounted (hybrid:
 // the controllers are bound there, so the v2 mount has none), else v2.
@@ -242,10 +245,23 @@ std::vector<StaleRunCgroup> find_stale_run_cgroups(int parent_fd, int proc_dirfd
 // Where a run cgroup's counters are: directory fds (O_PATH) per controller, borrowed from the
 // backend. v2: `unified` only. v1: the run cgroup in each controller's hierarchy (-1 where the
 // controller is not mounted); co-mounted controllers (cpu,cpuacct) share one fd.
+// Version 0: the emulated backend (no cgroup): the container's procfs and the enforcer's counters.
+struct EmulatedCounters;
 struct CgroupDirs {
   int version = 2;
   int unified = -1;
   int cpu = -1, cpuacct = -1, cpuset = -1, memory = -1, blkio = -1, pids = -1, freezer = -1;
+  int procfs = -1;                              // version 0: the container's /proc (-1 before start)
+  const EmulatedCounters* emulated = nullptr;  // version 0
+};
+
+// Who enforces a limit or measures a metric, and how precisely (run.json "cgroup" "limits" and
+// "metrics"; the summary and the HTML report).
+struct Fidelity {
+  std::string kind;       // "limit" or "metric"
+  std::string name;       // "cpu", "cpuset", "memory", "pids", "io"
+  std::string by;         // "kernel", "emulated" or "not enforced"
+  std::string precision;  // one phrase
 };
 
 class CgroupBackend {
@@ -268,6 +284,12 @@ class CgroupBackend {
   virtual void kill() = 0;
   // Kills, waits until empty, removes every directory it created. Idempotent. Throws Error.
   virtual void destroy() = 0;
+  // Per limit and metric: the kernel's (v1, v2) or emulated (backend.cpp has the kernel's).
+  virtual std::vector<Fidelity> fidelity() const;
+  // The container's init runs (host pid and pidfd): the emulated backend starts enforcing.
+  virtual void attach(pid_t /*init_pid*/, int /*init_pidfd*/) {}
+  // The container's init was reaped with this rusage (its own and every process it reaped).
+  virtual void reaped(const struct rusage& /*ru*/) {}
 };
 
 // ---- lifecycle (run_cgroup.cpp) ----

@@ -139,6 +139,9 @@ struct RunResult {
   // cgroup's path per hierarchy ("unified" on v2; "cpu", "memory", ... on v1).
   int cgroup_version = 0;
   std::map<std::string, std::string> cgroup_paths;
+  // Per limit and metric: enforced or measured by the kernel, emulated, or neither, and how
+  // precisely ("cgroup": {"backend", "limits": {...}, "metrics": {...}}).
+  std::vector<Fidelity> fidelity;
   // Workload
   std::string rootfs;
   std::string image;         // reference as given
@@ -167,6 +170,10 @@ RunResult run_result_from_json(const std::string& text, const std::string& sourc
 
 // The terminal summary: aligned rows with human units (ends with '\n'), then the phase table.
 std::string format_summary(const RunResult& r);
+// "" for a run whose limits the kernel enforced; else one line saying which limits were
+// emulated, enforced by the kernel or not at all ("emulated without a cgroup: cpu, memory, pids;
+// kernel: cpuset; not enforced: io").
+std::string format_enforcement(const RunResult& r);
 // The per-phase table (count, wall time per occurrence, CPU, peak memory); "" without phases.
 std::string format_phase_table(const PhasesResult& p);
 // One line for a live status on a TTY, from the last two samples (rates between them).

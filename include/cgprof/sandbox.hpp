@@ -7,6 +7,7 @@
 // and vanishes with it, so no host mount or temporary directory is ever created.
 #pragma once
 
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -244,6 +245,8 @@ class Container {
   // CLOCK_MONOTONIC nanoseconds: just before the workload's execve / when init saw it exit.
   std::int64_t exec_start_ns() const;
   std::int64_t exit_ns() const;
+  // After wait(): init's wait4 rusage (its own and every process of its namespace it reaped).
+  const struct rusage& resource_usage() const;
 
   struct State;
 

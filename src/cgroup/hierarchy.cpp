@@ -135,12 +135,14 @@ CgroupManager parse_cgroup_manager(std::string_view text) {
   if (text == "auto") return CgroupManager::kAuto;
   if (text == "v1") return CgroupManager::kV1;
   if (text == "v2") return CgroupManager::kV2;
-  throw Error("--cgroup-manager " + std::string(text) + ": expected auto, v1 or v2");
+  if (text == "emulated") return CgroupManager::kEmulated;
+  throw Error("--cgroup-manager " + std::string(text) + ": expected auto, v1, v2 or emulated");
 }
 
 int cgroup_version_for(CgroupLayout layout, CgroupManager manager) {
   if (manager == CgroupManager::kV1) return 1;
   if (manager == CgroupManager::kV2) return 2;
+  if (manager == CgroupManager::kEmulated) return 0;
   return layout == CgroupLayout::kHybrid || layout == CgroupLayout::kLegacy ? 1 : 2;
 }
 

@@ -159,11 +159,13 @@ void add_profile_options(CLI::App* cmd, ProfileOptions& o) {
                   "Result directory (default: ./cgprof-results/<time>-<device>-<command>/)")
       ->type_name("DIR");
   cmd->add_option("--cgroup-manager", o.cgroup_manager,
-                  "cgroup backend: auto (v1 where v1 controllers are mounted, else v2), v1 or v2")
-      ->type_name("auto|v1|v2");
+                  "cgroup backend: auto (v1 where v1 controllers are mounted, else v2; emulated "
+                  "when no cgroup can be created), v1, v2 or emulated (limits from user space, "
+                  "counters from /proc)")
+      ->type_name("auto|v1|v2|emulated");
   cmd->add_flag("--no-cgroup", o.no_cgroup,
-                "Run without a cgroup: no limits, no sampling, no result directory (for hosts "
-                "without a usable cgroup v2)");
+                "Run without a cgroup and without limits: no sampling, no result directory "
+                "(where no cgroup can be created, a plain run falls back to emulated limits)");
   cmd->add_option("--mark-regex", o.mark_regex,
                   "Phase marks from the workload's output lines matching RE (first capture "
                   "group: the phase name, '-' ends it); the output is passed through unchanged")
@@ -223,6 +225,7 @@ int run_profiled(const ProfileOptions& o, const sandbox::ProcessSpec& spec,
   r.command = spec.argv;
   r.labels = o.labels;
   fill_limits(r, cg.limits_written());
+  r.fidelity = cg.fidelity();
   r.cgroup = cg.limits_written().cgroup;
   r.cgroup_version = cg.version();
   for (const auto& [hierarchy, path] : cg.paths()) {
@@ -261,6 +264,7 @@ int run_profiled(const ProfileOptions& o, const sandbox::ProcessSpec& spec,
 
   // From here on a failure of cgprof still leaves a result directory saying what happened.
   try {
+    cg.attach(container.pid(), container.pidfd());  // the emulated backend starts enforcing
     SamplerConfig sc;
     sc.rate_hz = o.rate_hz;
     sc.groups = groups;
@@ -275,6 +279,7 @@ int run_profiled(const ProfileOptions& o, const sandbox::ProcessSpec& spec,
       StopKill killed = interrupts.wait_for_exit(container.pidfd(), o.stop_timeout);
       r.exit.killed_by = to_string(killed);
       status = container.wait();
+      cg.reaped(container.resource_usage());
       live.stop();
       stats = sampler.stop();
     }

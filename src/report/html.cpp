@@ -128,6 +128,7 @@ json metadata(const ReportRun& run) {
   row("labels", labels);
   row("device", r.device_name + (r.device_source.empty() ? "" : " (" + r.device_source + ")"));
   row("CPU quota", r.quota_cores ? num(*r.quota_cores, 4) + " cores" : "none");
+  row("limits", format_enforcement(r));
   for (const auto& [file, value] : r.limits_written) row(file, value);
   row("image", r.image);
   row("image digest", r.image_digest);
@@ -135,7 +136,7 @@ json metadata(const ReportRun& run) {
   row("command", join(r.command, " "));
   std::string exit = std::to_string(r.exit.status);
   if (r.exit.signal) exit += " (signal " + std::to_string(*r.exit.signal) + ")";
-  if (r.exit.oom_killed) exit += " (OOM killed)";
+  if (r.exit.oom_killed) exit += r.cgroup_version == 0 && !r.fidelity.empty() ? " (OOM killed, emulated)" : " (OOM killed)";
   if (r.exit.interrupted) exit += " (interrupted)";
   row("exit status", exit);
   row("cgprof error", r.exit.error);

@@ -14,6 +14,7 @@
 #include <random>
 
 #include "cgprof/cgroup.hpp"
+#include "cgprof/cgroup_emulated.hpp"
 #include "cgprof/cgroup_v1.hpp"
 #include "cgprof/clock.hpp"
 #include "cgprof/error.hpp"
@@ -73,7 +74,42 @@ CounterSnapshot read_counters(int cgroup_dirfd, pid_t net_pid) {
   return s;
 }
 
+namespace {
+
+// The emulated backend: its enforcer's counters (final, from wait4 rusage, once reaped).
+CounterSnapshot emulated_counters(const EmulatedCounters* c) {
+  CounterSnapshot s;
+  s.t_ns = monotonic_ns();
+  if (!c) return s;
+  auto v = [](const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); };
+  s.has_cpu = s.has_memory_stat = s.has_memory_events = s.has_io = true;
+  s.cpu.user_usec = v(c->cpu_user_usec);
+  s.cpu.system_usec = v(c->cpu_system_usec);
+  s.cpu.usage_usec = s.cpu.user_usec + s.cpu.system_usec;
+  s.cpu.nr_periods = v(c->nr_periods);
+  s.cpu.nr_throttled = v(c->nr_throttled);
+  s.cpu.throttled_usec = v(c->throttled_usec);
+  s.memory.anon = v(c->anon_bytes);
+  s.memory.file = v(c->file_bytes);
+  s.memory.pgfault = v(c->pgfault);
+  s.memory.pgmajfault = v(c->pgmajfault);
+  s.events.max = v(c->memory_max_events);
+  s.events.oom_kill = v(c->oom_kills);
+  s.io.total.rbytes = v(c->io_rbytes);
+  s.io.total.wbytes = v(c->io_wbytes);
+  s.io.total.rios = v(c->io_rios);
+  s.io.total.wios = v(c->io_wios);
+  s.memory_current = v(c->memory_current_bytes);
+  s.memory_peak = v(c->memory_peak_bytes);
+  s.memory_peak_file = "emulated: /proc samples and wait4 ru_maxrss";
+  s.pids_peak = v(c->pids_peak);
+  return s;
+}
+
+}  // namespace
+
 CounterSnapshot read_counters(const CgroupDirs& dirs, pid_t net_pid) {
+  if (dirs.version == 0) return emulated_counters(dirs.emulated);
   if (dirs.version != 1) return read_counters(dirs.unified, net_pid);
   CounterSnapshot s;
   s.t_ns = monotonic_ns();

@@ -430,8 +430,17 @@ std::string run_result_to_json(const RunResult& r) {
          {"wall_seconds", finite(r.wall_seconds)},
          {"totals", totals_json(r.totals)},
          {"sampler", sampler_json(r.sampler)}};
-  if (r.cgroup_version != 0)
+  if (r.cgroup_version != 0 || !r.fidelity.empty()) {
     j["cgroup"] = Json{{"version", r.cgroup_version}, {"paths", r.cgroup_paths}};
+    if (!r.fidelity.empty()) {
+      j["cgroup"]["backend"] = r.cgroup_version == 0 ? "emulated" : "v" + std::to_string(r.cgroup_version);
+      j["cgroup"]["limits"] = Json::object();
+      j["cgroup"]["metrics"] = Json::object();
+      for (const Fidelity& f : r.fidelity)
+        j["cgroup"][f.kind == "limit" ? "limits" : "metrics"][f.name] =
+            Json{{"by", f.by}, {"precision", f.precision}};
+    }
+  }
   if (r.phases) j["phases"] = phases_json(*r.phases);
   return j.dump(2) + "\n";
 }
@@ -486,6 +495,17 @@ RunResult run_result_from_json(const std::string& text, const std::string& sourc
     Reader c = r.obj("cgroup");
     c.num("version", &out.cgroup_version);
     c.string_map("paths", &out.cgroup_paths);
+    for (const char* kind : {"limits", "metrics"}) {
+      if (!c.has(kind)) continue;
+      Reader group = c.obj(kind);
+      for (auto it = group.json().begin(); it != group.json().end(); ++it) {
+        Reader one = group.obj(it.key().c_str());
+        Fidelity f{kind == std::string("limits") ? "limit" : "metric", it.key(), "", ""};
+        one.str("by", &f.by);
+        one.str("precision", &f.precision);
+        out.fidelity.push_back(std::move(f));
+      }
+    }
   }
   if (r.has("workload")) {
     Reader w = r.obj("workload");

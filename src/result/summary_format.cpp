@@ -1,6 +1,7 @@
 // The terminal summary at the end of a run and the one-line live status during it.
 #include <cinttypes>
 #include <cstdio>
+#include <map>
 #include <sstream>
 
 #include "cgprof/error.hpp"
@@ -57,6 +58,26 @@ class Table {
   std::vector<std::pair<std::string, std::string>> rows_;
 };
 
+}  // namespace
+
+std::string format_enforcement(const RunResult& r) {
+  std::map<std::string, std::string> by;  // "emulated" -> "cpu, memory"
+  bool emulated = false;
+  for (const Fidelity& f : r.fidelity) {
+    if (f.kind != "limit") continue;
+    emulated |= f.by == "emulated";
+    std::string& names = by[f.by];
+    names += (names.empty() ? "" : ", ") + f.name;
+  }
+  if (!emulated) return "";
+  std::string s = "emulated without a cgroup: " + by["emulated"];
+  for (const auto& [who, names] : by)
+    if (who != "emulated") s += "; " + who + ": " + names;
+  return s + " (run.json cgroup.limits and cgroup.metrics say how)";
+}
+
+namespace {
+
 std::string exit_text(const ExitInfo& e) {
   std::string s;
   if (e.signal) {
@@ -85,15 +106,20 @@ std::string format_summary(const RunResult& r) {
   tab.row("run", r.run_id + (cmd.empty() ? "" : "  " + cmd));
   std::string dev = r.device_name.empty() ? "(no profile)" : r.device_name;
   if (r.quota_cores) dev += fmt(", quota %.2f cores", *r.quota_cores);
-  auto mem_limit = r.limits_written.find("memory.max");
+  // "memory.max", or the emulated backend's "memory.max (emulated: watchdog)".
+  auto mem_limit = r.limits_written.lower_bound("memory.max");
+  if (mem_limit != r.limits_written.end() && mem_limit->first.rfind("memory.max", 0) != 0)
+    mem_limit = r.limits_written.end();
   if (mem_limit != r.limits_written.end() && mem_limit->second != "max") {
     uint64_t v = 0;
     const std::string& s = mem_limit->second;
     if (parse_u64(s.data(), s.data() + s.size(), &v)) dev += ", memory " + format_size(v);
   }
   tab.row("device", dev);
+  std::string enforcement = format_enforcement(r);
+  if (!enforcement.empty()) tab.row("limits", enforcement);
   for (const std::string& n : r.notices) tab.row("notice", n);
-  tab.row("exit", exit_text(r.exit));
+  tab.row("exit", exit_text(r.exit) + (r.exit.oom_killed && !enforcement.empty() ? " (emulated)" : ""));
   tab.row("wall time", seconds(r.wall_seconds));
   std::string cpu = seconds(t.cpu_total_seconds) + " (user " + seconds(t.cpu_user_seconds) +
                     ", system " + seconds(t.cpu_system_seconds) + ")";

@@ -239,7 +239,12 @@ Collector::Collector(const CgroupDirs& dirs, unsigned groups, pid_t net_pid) {
     if (fd < 0 && errno != ENOENT && errno != EACCES && errno != EPERM) throw_errno("open", name);
     return fd;
   };
-  if (dirs.version == 1) {
+  if (dirs.version == 0) {
+    if (groups & (kSampleCpu | kSampleMemory | kSampleIo | kSamplePids)) {
+      proc_ = std::make_unique<ProcSource>(dirs, groups);
+      files_ = proc_->files();
+    }
+  } else if (dirs.version == 1) {
     long hz = ::sysconf(_SC_CLK_TCK);
     usec_per_tick_ = 1000000 / static_cast<uint64_t>(hz > 0 ? hz : 100);
     for (const V1FileSpec& spec : kV1Files) {
@@ -278,6 +283,10 @@ Collector::Collector(const CgroupDirs& dirs, unsigned groups, pid_t net_pid) {
 unsigned Collector::collect(Sample* s) {
   unsigned errors = 0;
   uint64_t valid = 0, failed = 0;
+  if (proc_) {
+    errors += proc_->collect(s);
+    valid = s->valid;
+  }
   for (size_t i = 0; i < count_; ++i) {
     const File& f = files_open_[i];
     ssize_t n;

@@ -10,12 +10,14 @@
 #include "cgprof/cgroup.hpp"
 #include "cgprof/sampler.hpp"
 #include "cgprof/sys.hpp"
+#include "proc_source.hpp"
 
 namespace cgprof::detail {
 
 class Collector {
  public:
   // Opens the files of `groups` (absent ones are listed by absent()). net_pid < 0: no net.
+  // Version 0 (the emulated backend): the container's processes through its procfs instead.
   // A v1 cgroup's files are opened in their controllers' hierarchies and mapped onto the same
   // Sample fields (cgroup_v1.hpp); a valid bit then says that every file behind it was read.
   Collector(const CgroupDirs& dirs, unsigned groups, pid_t net_pid);
@@ -28,7 +30,7 @@ class Collector {
 
   const std::vector<std::string>& files() const { return files_; }
   const std::vector<std::string>& absent() const { return absent_; }
-  size_t open_count() const { return count_; }
+  size_t open_count() const { return count_ + (proc_ ? 1 : 0); }
   // Reads and parses /proc/PID/net/dev alone; false if not opened or unreadable.
   bool read_net(NetDevStat* out);
   // The raw fds, for the benchmark's pread-only floor.
@@ -45,6 +47,7 @@ class Collector {
   };
   void add(UniqueFd fd, uint64_t bit, uint64_t kind, const std::string& name);
   File files_open_[kMaxFiles];
+  std::unique_ptr<ProcSource> proc_;
   size_t count_ = 0;
   std::vector<std::string> files_, absent_;
   uint64_t usec_per_tick_ = 10000;  // cpuacct.stat's USER_HZ ticks

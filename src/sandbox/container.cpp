@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -77,6 +78,7 @@ struct Container::State {
   bool overlay = true;
   std::int64_t exec_start_ns = 0;
   std::int64_t exit_ns = 0;
+  struct rusage usage {};
   // Signals to cgprof, passed to init (LaunchOptions::forward_signals). Installed before clone
   // so that none is lost while the workload already runs but start() has not returned.
   std::optional<SignalForwarder> forwarder;
@@ -84,8 +86,8 @@ struct Container::State {
   // Reaps init (blocking) and returns how it ended.
   siginfo_t reap() {
     siginfo_t si{};
-    while (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd.get()), &si, WEXITED) <
-               0 &&
+    // The raw system call also returns init's rusage: its own and every process it reaped.
+    while (::syscall(SYS_waitid, P_PIDFD, pidfd.get(), &si, WEXITED, &usage) < 0 &&
            errno == EINTR) {
     }
     reaped = true;
@@ -126,6 +128,9 @@ std::int64_t Container::exec_start_ns() const {
 }
 std::int64_t Container::exit_ns() const {
   return s_->exit_ns;
+}
+const struct rusage& Container::resource_usage() const {
+  return s_->usage;
 }
 
 bool Container::signal(int sig) {

@@ -244,10 +244,12 @@ TEST_F(CgroupV1Run, ForcingV2OnAHybridHostFailsInOneLine) {
   EXPECT_NE(r.err.find("hybrid host"), std::string::npos) << r.err;
 }
 
-TEST_F(CgroupV1Run, ANonRootUserGetsOneLineSayingWhyAndNamingNoCgroup) {
+// A non-root user's plain run falls back to emulated limits (tests/integration/emulated); asking
+// for v1 explicitly still fails in one line.
+TEST_F(CgroupV1Run, ANonRootUserForcingV1GetsOneLineSayingWhyAndNamingNoCgroup) {
   // setpriv: uid/gid 65534 without groups; the rootfs and the binary are readable by all.
   std::string cmd = "setpriv --reuid 65534 --regid 65534 --clear-groups " + env("CGPROF_BIN") +
-                    " run --rootfs " + rootfs_ + " -- true 2>&1; echo \"rc=$?\"";
+                    " run --rootfs " + rootfs_ + " --cgroup-manager v1 -- true 2>&1; echo \"rc=$?\"";
   FILE* p = ::popen(cmd.c_str(), "r");
   ASSERT_NE(p, nullptr);
   std::string out;

@@ -47,7 +47,7 @@ TEST(CgroupLayout, AutoPicksV1WhereV1ControllersAreMountedAndTheFlagForces) {
     parse_cgroup_manager("cgroupfs");
     FAIL() << "no error";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("expected auto, v1 or v2"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("expected auto, v1, v2 or emulated"), std::string::npos);
   }
 }
 
