@@ -54,17 +54,8 @@ class EmulatedRun : public ::testing::Test {
     ASSERT_NE(uid_, 0u) << "no free uid for the test user";
     rootfs_ = test_rootfs();
   }
-  // The command line that runs cgprof as the test user.
-  std::vector<std::string> as_user(const std::vector<std::string>& args) const {
-    std::vector<std::string> v;
-    if (::geteuid() == 0) {
-      std::string u = std::to_string(uid_);
-      v = {"/usr/bin/setpriv", "--reuid", u, "--regid", u, "--clear-groups", "--"};
-    }
-    v.push_back(env("CGPROF_BIN"));
-    v.insert(v.end(), args.begin(), args.end());
-    return v;
-  }
+  // The uid cgprof_as() runs cgprof as: the test user, or 0 (as the caller) when not root.
+  uid_t as_uid() const { return ::geteuid() == 0 ? uid_ : 0; }
   std::string output_dir(const std::string& tag) const {
     std::string dir = fresh_output_dir(tag);
     fs::create_directories(dir);
@@ -79,7 +70,7 @@ class EmulatedRun : public ::testing::Test {
     args.insert(args.end(), opts.begin(), opts.end());
     args.push_back("--");
     args.insert(args.end(), cmd.begin(), cmd.end());
-    RunOut r = spawn_and_wait(as_user(args));
+    RunOut r = cgprof_as(as_uid(), args);
     if (out) *out = r;
     json j = json::parse(cgprof::read_file_or_empty(dir + "/run.json"), nullptr, false);
     EXPECT_FALSE(j.is_discarded()) << r.err;
@@ -87,45 +78,6 @@ class EmulatedRun : public ::testing::Test {
     EXPECT_EQ(j["cgroup"]["backend"], "emulated") << j["cgroup"];
     EXPECT_EQ(states_of_uid(uid_), "") << "processes of the test user left behind";
     return j;
-  }
-  RunOut spawn_and_wait(const std::vector<std::string>& argv) {
-    Spawned s = spawn(argv);
-    return s.finish();
-  }
-  struct Spawned {
-    pid_t pid = -1;
-    std::string out, err;
-    RunOut finish() {
-      int st = 0;
-      ::waitpid(pid, &st, 0);
-      RunOut r;
-      r.code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-      r.out = cgprof::read_file_or_empty(out);
-      r.err = cgprof::read_file_or_empty(err);
-      ::unlink(out.c_str());
-      ::unlink(err.c_str());
-      return r;
-    }
-  };
-  Spawned spawn(const std::vector<std::string>& argv) {
-    static int n = 0;
-    Spawned s;
-    std::string base = "/tmp/cgprof-emulated-" + std::to_string(::getpid()) + "-" + std::to_string(++n);
-    s.out = base + ".out";
-    s.err = base + ".err";
-    s.pid = ::fork();
-    if (s.pid == 0) {
-      int o = ::open(s.out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      int e = ::open(s.err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      ::dup2(o, 1);
-      ::dup2(e, 2);
-      std::vector<char*> a;
-      for (const std::string& x : argv) a.push_back(const_cast<char*>(x.c_str()));
-      a.push_back(nullptr);
-      ::execv(a[0], a.data());
-      ::_exit(127);
-    }
-    return s;
   }
   uid_t uid_ = 0;
   std::string rootfs_;
@@ -206,9 +158,9 @@ TEST_F(EmulatedRun, APidsLimitOf20HoldsAForkBurst) {
 
 TEST_F(EmulatedRun, SigkillOfCgprofLeavesNoProcessOfTheUserStoppedOrRunning) {
   std::string dir = output_dir("killed");
-  Spawned s = spawn(as_user({"run", "--rootfs", rootfs_, "--output", dir, "--cpus", "0.2", "--",
-                             "/bin/sh", "-c",
-                             "echo ready; cpu-burn -d 600 & cpu-burn -d 600 & exec sleep 600"}));
+  Background s({"run", "--rootfs", rootfs_, "--output", dir, "--cpus", "0.2", "--", "/bin/sh", "-c",
+                "echo ready; cpu-burn -d 600 & cpu-burn -d 600 & exec sleep 600"},
+               as_uid());
   // Wait until the duty cycle has stopped the busy loops at least once.
   bool saw_stopped = false;
   for (int i = 0; i < 600 && !saw_stopped; ++i) {
@@ -216,7 +168,7 @@ TEST_F(EmulatedRun, SigkillOfCgprofLeavesNoProcessOfTheUserStoppedOrRunning) {
     if (!saw_stopped) ::usleep(10000);
   }
   EXPECT_TRUE(saw_stopped) << "never saw a stopped process: " << states_of_uid(uid_);
-  ::kill(s.pid, SIGKILL);
+  ::kill(s.pid(), SIGKILL);
   RunOut r = s.finish();
   EXPECT_EQ(r.code, 128 + SIGKILL);
   std::string left;
@@ -229,7 +181,7 @@ TEST_F(EmulatedRun, SigkillOfCgprofLeavesNoProcessOfTheUserStoppedOrRunning) {
 }
 
 TEST_F(EmulatedRun, NoCgroupStillMeansNoLimitsAtAll) {
-  RunOut r = spawn_and_wait(as_user({"run", "--rootfs", rootfs_, "--no-cgroup", "--", "true"}));
+  RunOut r = cgprof_as(as_uid(), {"run", "--rootfs", rootfs_, "--no-cgroup", "--", "true"});
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.err.find("emulated"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("results in"), std::string::npos) << r.err;

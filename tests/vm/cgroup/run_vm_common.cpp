@@ -20,11 +20,16 @@ namespace fs = std::filesystem;
 
 namespace {
 
-pid_t spawn(const std::vector<std::string>& args, const std::string& out, const std::string& err) {
+pid_t spawn(const std::vector<std::string>& args, const std::string& out, const std::string& err,
+            uid_t as_uid) {
+  std::vector<std::string> copy;
+  if (as_uid != 0) {
+    std::string u = std::to_string(as_uid);
+    copy = {"/usr/bin/setpriv", "--reuid", u, "--regid", u, "--clear-groups", "--"};
+  }
+  copy.push_back(env("CGPROF_BIN"));
+  copy.insert(copy.end(), args.begin(), args.end());
   std::vector<char*> argv;
-  std::string bin = env("CGPROF_BIN");
-  argv.push_back(bin.data());
-  std::vector<std::string> copy = args;
   for (auto& a : copy) argv.push_back(a.data());
   argv.push_back(nullptr);
   pid_t pid = ::fork();
@@ -75,8 +80,10 @@ const std::string& test_rootfs() {
   return dir;
 }
 
-RunOut cgprof(const std::vector<std::string>& args) {
-  Background b(args);
+RunOut cgprof(const std::vector<std::string>& args) { return cgprof_as(0, args); }
+
+RunOut cgprof_as(uid_t uid, const std::vector<std::string>& args) {
+  Background b(args, uid);
   return b.finish();
 }
 
@@ -113,12 +120,12 @@ RunOut cgprof_on_tty(const std::vector<std::string>& args) {
   return r;
 }
 
-Background::Background(const std::vector<std::string>& args) {
+Background::Background(const std::vector<std::string>& args, uid_t as_uid) {
   std::string base =
       "/tmp/cgprof-vm-run-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
   out_path_ = base + ".out";
   err_path_ = base + ".err";
-  pid_ = spawn(args, out_path_, err_path_);
+  pid_ = spawn(args, out_path_, err_path_, as_uid);
 }
 
 Background::~Background() {

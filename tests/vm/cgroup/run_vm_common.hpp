@@ -26,13 +26,18 @@ struct RunOut {
 // Runs $CGPROF_BIN ARGS... and waits.
 RunOut cgprof(const std::vector<std::string>& args);
 
+// The same as user and group UID (through /usr/bin/setpriv; the caller is root); UID 0: as the
+// caller.
+RunOut cgprof_as(uid_t uid, const std::vector<std::string>& args);
+
 // Runs $CGPROF_BIN ARGS... with stdout and stderr on a pseudo-terminal; `out` is all it wrote.
 RunOut cgprof_on_tty(const std::vector<std::string>& args);
 
 // Starts $CGPROF_BIN ARGS... in the background (stdout/stderr to files); finish() waits.
 class Background {
  public:
-  explicit Background(const std::vector<std::string>& args);
+  // as_uid != 0: as that user and group (see cgprof_as).
+  explicit Background(const std::vector<std::string>& args, uid_t as_uid = 0);
   ~Background();
   pid_t pid() const { return pid_; }
   // Waits (bounded: 120 s) until its stdout (or stderr) contains `text`; false if it never did.

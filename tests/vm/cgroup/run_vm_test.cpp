@@ -4,14 +4,12 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 
 #include "cgprof/sampler.hpp"
-#include "cgprof/sys.hpp"
 #include "run_vm_common.hpp"
 
 namespace cgprof_vm {
@@ -318,17 +316,12 @@ TEST_F(RunVm, BadRateIsOneClearError) {
 TEST(RunVmNoDelegation, AnUnprivilegedUserFallsBackToTheEmulatedBackend) {
   ASSERT_EQ(::geteuid(), 0u);
   std::string out = fresh_output_dir("no-delegation");
-  std::string err = out + ".err";
-  std::string cmd = "/usr/bin/setpriv --reuid=1000 --regid=1000 --clear-groups -- '" +
-                    env("CGPROF_BIN") + "' run --rootfs '" + test_rootfs() + "' --output '" + out +
-                    "' --cpus 0.5 -- /bin/cpu-burn -t 2 -d 2s -q 2>'" + err + "'";
-  int st = std::system(cmd.c_str());
-  std::string stderr_text = cgprof::read_file_or_empty(err);
-  ASSERT_TRUE(WIFEXITED(st)) << stderr_text;
-  ASSERT_EQ(WEXITSTATUS(st), 0) << stderr_text;
+  RunOut r = cgprof_as(1000, {"run", "--rootfs", test_rootfs(), "--output", out, "--cpus", "0.5",
+                              "--", "/bin/cpu-burn", "-t", "2", "-d", "2s", "-q"});
+  ASSERT_EQ(r.code, 0) << r.err;
   auto j = read_run_json(out);
   EXPECT_EQ(j["cgroup"]["backend"], "emulated") << j["cgroup"];
-  EXPECT_NE(stderr_text.find("emulat"), std::string::npos) << stderr_text;
+  EXPECT_NE(r.err.find("emulat"), std::string::npos) << r.err;
   double cores = j["totals"]["cpu"]["total_seconds"].get<double>() / j["wall_seconds"].get<double>();
   EXPECT_LE(cores, 0.6) << "a two-thread burner under an emulated --cpus 0.5";
   EXPECT_TRUE(leftover_cgroups().empty());
