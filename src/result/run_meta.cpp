@@ -1,4 +1,5 @@
-// Start/end snapshots of a cgroup's counters, host information, and new run metadata.
+// Host information, the reference score and new run metadata (the counter snapshots that the
+// totals consume are the cgroup module's: src/cgroup/counters.cpp).
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -13,8 +14,6 @@
 #include <fstream>
 #include <random>
 
-#include "cgprof/cgroup.hpp"
-#include "cgprof/cgroup_v1.hpp"
 #include "cgprof/clock.hpp"
 #include "cgprof/error.hpp"
 #include "cgprof/result.hpp"
@@ -22,81 +21,6 @@
 #include "cgprof_config.h"
 
 namespace cgprof {
-namespace {
-
-std::optional<std::string> try_read(int dirfd, const char* name) {
-  return try_read_cgroup_file(dirfd, name);
-}
-std::optional<uint64_t> try_value(int dirfd, const char* name) {
-  return try_read_cgroup_value(dirfd, name);
-}
-
-}  // namespace
-
-CounterSnapshot read_counters(int cgroup_dirfd, pid_t net_pid) {
-  struct stat st;
-  if (::fstat(cgroup_dirfd, &st) != 0) throw_errno("fstat", "cgroup directory");
-  if (!S_ISDIR(st.st_mode)) throw Error("read_counters: the cgroup fd is not a directory");
-  CounterSnapshot s;
-  s.t_ns = monotonic_ns();
-  if (auto t = try_read(cgroup_dirfd, "cpu.stat")) {
-    s.has_cpu = parse_cpu_stat(t->data(), t->size(), &s.cpu) || (s.cpu.present & 1);
-  }
-  if (auto t = try_read(cgroup_dirfd, "memory.stat")) {
-    s.has_memory_stat = parse_memory_stat(t->data(), t->size(), &s.memory) || s.memory.present;
-  }
-  if (auto t = try_read(cgroup_dirfd, "memory.events")) {
-    s.has_memory_events = parse_memory_events(t->data(), t->size(), &s.events) || s.events.present;
-  }
-  if (auto t = try_read(cgroup_dirfd, "io.stat")) {
-    s.has_io = parse_io_stat(t->data(), t->size(), &s.io);
-  }
-  auto cpu_p = try_read(cgroup_dirfd, "cpu.pressure");
-  auto mem_p = try_read(cgroup_dirfd, "memory.pressure");
-  auto io_p = try_read(cgroup_dirfd, "io.pressure");
-  if (cpu_p && mem_p && io_p) {
-    bool a = parse_pressure(cpu_p->data(), cpu_p->size(), &s.cpu_pressure);
-    bool b = parse_pressure(mem_p->data(), mem_p->size(), &s.memory_pressure);
-    bool c = parse_pressure(io_p->data(), io_p->size(), &s.io_pressure);
-    s.has_psi = a && b && c;
-  }
-  s.memory_current = try_value(cgroup_dirfd, "memory.current");
-  s.memory_peak = try_value(cgroup_dirfd, "memory.peak");
-  s.pids_current = try_value(cgroup_dirfd, "pids.current");
-  s.pids_peak = try_value(cgroup_dirfd, "pids.peak");
-  if (net_pid > 0) {
-    std::string path = "/proc/" + std::to_string(net_pid) + "/net/dev";
-    if (auto t = try_read(AT_FDCWD, path.c_str())) {
-      s.has_net = parse_net_dev(t->data(), t->size(), &s.net);
-    }
-  }
-  return s;
-}
-
-CounterSnapshot read_counters(const CgroupDirs& dirs, pid_t net_pid) {
-  if (dirs.version != 1) return read_counters(dirs.unified, net_pid);
-  CounterSnapshot s;
-  s.t_ns = monotonic_ns();
-  s.has_cpu = v1::cpu_stat(dirs.cpu, dirs.cpuacct, &s.cpu);
-  v1::MemoryCounters m = v1::memory_stat(dirs.memory);
-  s.has_memory_stat = m.has_stat;
-  s.memory = m.stat;
-  s.has_memory_events = m.has_events;
-  s.events = m.events;
-  s.memory_current = m.current;
-  s.memory_peak = m.peak;
-  s.memory_peak_file = "memory.max_usage_in_bytes";
-  s.has_io = v1::blkio_stat(dirs.blkio, &s.io);
-  v1::pids_stat(dirs.pids, &s.pids_current, &s.pids_peak);
-  if (net_pid > 0) {
-    std::string path = "/proc/" + std::to_string(net_pid) + "/net/dev";
-    if (auto t = try_read(AT_FDCWD, path.c_str())) {
-      s.has_net = parse_net_dev(t->data(), t->size(), &s.net);
-    }
-  }
-  return s;
-}
-
 HostInfo read_host_info() {
   HostInfo h;
   utsname u;
