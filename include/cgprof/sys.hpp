@@ -82,12 +82,12 @@ std::string pread_all(int fd);
 
 // ---- the one owner of each of these concerns in src/ (issue 14) ----
 
-// The one openat2(2) call, for opening what exists (no O_CREAT). `resolve` is RESOLVE_IN_ROOT (a path inside an image's or a
-// container's root: links are followed as if dirfd were "/") or RESOLVE_BENEATH (a path that must
-// stay below a trusted directory: cgroupfs, an image layout); RESOLVE_NO_MAGICLINKS and O_CLOEXEC
-// are always added. Retries EINTR and EAGAIN (a rename or mount raced the lookup). Returns the
-// fd, or -1 with errno set (ENOSYS before Linux 5.6). Allocates nothing and is
-// async-signal-safe: the container's child calls it after clone.
+// The one openat2(2) call, for opening what exists (no O_CREAT). `resolve` is RESOLVE_IN_ROOT
+// (a path inside an image's or a container's root: links are followed as if dirfd were "/") or
+// RESOLVE_BENEATH (a path that must stay below a trusted directory: cgroupfs, an image layout);
+// RESOLVE_NO_MAGICLINKS and O_CLOEXEC are always added. Retries EINTR and EAGAIN (a rename or
+// mount raced the lookup). Returns the fd, or -1 with errno set (ENOSYS before Linux 5.6).
+// Allocates nothing and is async-signal-safe: the container's child calls it after clone.
 int openat2_fd(int dirfd, const char* path, int flags, std::uint64_t resolve) noexcept;
 
 // mkdir -p: makes DIR and its missing parents (parents 0755, DIR itself `mode`, both minus the

@@ -23,6 +23,14 @@ std::optional<uint64_t> try_value(int dirfd, const char* name) {
   return try_read_cgroup_value(dirfd, name);
 }
 
+// The network namespace's counters through a pid in it (net_pid <= 0: none).
+void read_net(pid_t net_pid, CounterSnapshot* s) {
+  if (net_pid <= 0) return;
+  std::string path = "/proc/" + std::to_string(net_pid) + "/net/dev";
+  if (auto t = try_read(AT_FDCWD, path.c_str()))
+    s->has_net = parse_net_dev(t->data(), t->size(), &s->net);
+}
+
 }  // namespace
 
 CounterSnapshot read_counters(int cgroup_dirfd, pid_t net_pid) {
@@ -56,12 +64,7 @@ CounterSnapshot read_counters(int cgroup_dirfd, pid_t net_pid) {
   s.memory_peak = try_value(cgroup_dirfd, "memory.peak");
   s.pids_current = try_value(cgroup_dirfd, "pids.current");
   s.pids_peak = try_value(cgroup_dirfd, "pids.peak");
-  if (net_pid > 0) {
-    std::string path = "/proc/" + std::to_string(net_pid) + "/net/dev";
-    if (auto t = try_read(AT_FDCWD, path.c_str())) {
-      s.has_net = parse_net_dev(t->data(), t->size(), &s.net);
-    }
-  }
+  read_net(net_pid, &s);
   return s;
 }
 
@@ -80,12 +83,7 @@ CounterSnapshot read_counters(const CgroupDirs& dirs, pid_t net_pid) {
   s.memory_peak_file = "memory.max_usage_in_bytes";
   s.has_io = v1::blkio_stat(dirs.blkio, &s.io);
   v1::pids_stat(dirs.pids, &s.pids_current, &s.pids_peak);
-  if (net_pid > 0) {
-    std::string path = "/proc/" + std::to_string(net_pid) + "/net/dev";
-    if (auto t = try_read(AT_FDCWD, path.c_str())) {
-      s.has_net = parse_net_dev(t->data(), t->size(), &s.net);
-    }
-  }
+  read_net(net_pid, &s);
   return s;
 }
 
@@ -100,15 +98,13 @@ struct CounterFileSpec {
 };
 constexpr CounterFileSpec kV2Files[] = {
     {"cpu.stat", nullptr, &CgroupDirs::unified, CounterFile::kCpuStat, kCountersCpu},
-    {"memory.current", nullptr, &CgroupDirs::unified, CounterFile::kMemoryCurrent,
-     kCountersMemory},
+    {"memory.current", nullptr, &CgroupDirs::unified, CounterFile::kMemoryCurrent, kCountersMemory},
     {"memory.stat", nullptr, &CgroupDirs::unified, CounterFile::kMemoryStat, kCountersMemory},
     {"memory.events", nullptr, &CgroupDirs::unified, CounterFile::kMemoryEvents, kCountersMemory},
     {"io.stat", nullptr, &CgroupDirs::unified, CounterFile::kIoStat, kCountersIo},
     {"pids.current", nullptr, &CgroupDirs::unified, CounterFile::kPidsCurrent, kCountersPids},
     {"cpu.pressure", nullptr, &CgroupDirs::unified, CounterFile::kCpuPressure, kCountersPsi},
-    {"memory.pressure", nullptr, &CgroupDirs::unified, CounterFile::kMemoryPressure,
-     kCountersPsi},
+    {"memory.pressure", nullptr, &CgroupDirs::unified, CounterFile::kMemoryPressure, kCountersPsi},
     {"io.pressure", nullptr, &CgroupDirs::unified, CounterFile::kIoPressure, kCountersPsi},
 };
 constexpr CounterFileSpec kV1Files[] = {

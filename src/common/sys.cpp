@@ -265,7 +265,8 @@ std::string format_cpu_ranges(const std::vector<unsigned>& unsorted) {
 int format_overlay_lowerdir(char* buf, size_t size, const int* fds, size_t n) {
   size_t len = 0;
   for (size_t i = 0; i < n; ++i) {
-    int w = std::snprintf(buf + len, size - len, "%s/proc/self/fd/%d", i ? ":" : "lowerdir=", fds[i]);
+    int w = std::snprintf(buf + len, size - len, "%s/proc/self/fd/%d", i ? ":" : "lowerdir=",
+                          fds[i]);
     if (w < 0 || static_cast<size_t>(w) >= size - len) return -1;
     len += static_cast<size_t>(w);
   }

@@ -345,7 +345,8 @@ PreparedImage ImageStore::prepare(const ImageRef& ref, const std::optional<Platf
   return with_context("image store " + dir_, [&] {
     make_directories(dir_, 0700);
     check_store_dir(dir_);
-    for (const char* sub : {"images", "layers", "tmp", "locks"}) make_directories(dir_ + "/" + sub, 0700);
+    for (const char* sub : {"images", "layers", "tmp", "locks"})
+      make_directories(dir_ + "/" + sub, 0700);
     PreparedImage p;
     p.manifest_digest = m.manifest_digest;
     p.config_digest = m.config_digest;
