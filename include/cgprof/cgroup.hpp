@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "cgprof/device.hpp"
+#include "cgprof/stat_parsers.hpp"
 #include "cgprof/sys.hpp"
 
 namespace cgprof {
@@ -79,6 +80,9 @@ UniqueFd open_beneath(int dirfd, const std::string& path, int flags);
 // Whole-file read / write of a cgroup file below dirfd with open_beneath.
 std::string read_cgroup_file(int dirfd, const std::string& path);
 void write_cgroup_file(int dirfd, const std::string& path, std::string_view value);
+// Moves pid into the cgroup of dirfd (writes cgroup.procs): how the sandbox places a container
+// it could not clone into its cgroup (v1, or v2 without CLONE_INTO_CGROUP). Throws Error.
+void move_into_cgroup(int cgroup_dirfd, pid_t pid);
 // True if `name` exists below dirfd (a controller file a kernel may lack, a sysfs entry).
 bool file_exists_at(int dirfd, const char* name);
 // Whole counter file below dirfd, or nullopt if it does not exist or cannot be read (controller
@@ -90,9 +94,7 @@ std::optional<uint64_t> try_read_cgroup_value(int dirfd, const char* name);
 // "cpu memory pids" -> {"cpu","memory","pids"}.
 std::vector<std::string> split_words(std::string_view text);
 
-// CPU lists as in cpuset.cpus: "0-3,6" <-> {0,1,2,3,6}. parse throws Error on malformed input.
-std::vector<unsigned> parse_cpu_ranges(std::string_view text);
-std::string format_cpu_ranges(const std::vector<unsigned>& cpus);
+// CPU lists ("0-3,6"): parse_cpu_ranges / format_cpu_ranges of sys.hpp.
 
 // ---- placement (placement.cpp) ----
 
@@ -291,6 +293,65 @@ class CgroupBackend {
   // The container's init was reaped with this rusage (its own and every process it reaped).
   virtual void reaped(const struct rusage& /*ru*/) {}
 };
+
+// ---- counters (counters.cpp): the one place that opens a run cgroup's counter files ----
+//
+// The totals read a snapshot at the start and the end of a run; the sampler opens the files once
+// (open_counter_files) and preads them at every tick. Nothing outside this module opens a
+// controller file.
+
+// One reading of every counter file of a cgroup (and of a network namespace through a pid).
+struct CounterSnapshot {
+  uint64_t t_ns = 0;  // CLOCK_MONOTONIC when read
+  bool has_cpu = false, has_memory_stat = false, has_memory_events = false, has_io = false;
+  bool has_psi = false, has_net = false;
+  CpuStat cpu;
+  MemoryStat memory;
+  MemoryEvents events;
+  IoStat io;
+  Pressure cpu_pressure, memory_pressure, io_pressure;
+  std::optional<uint64_t> memory_current, memory_peak, pids_current, pids_peak;
+  const char* memory_peak_file = "memory.peak";  // v1: memory.max_usage_in_bytes
+  NetDevStat net;
+};
+
+// Reads every counter present; absent files leave has_* false / nullopt. net_pid < 0: no net.
+// Throws Error only if cgroup_dirfd is not a readable directory.
+CounterSnapshot read_counters(int cgroup_dirfd, pid_t net_pid = -1);
+// The same for any backend's run cgroup (v2: the call above; v1: each controller's "stat" of
+// cgroup_v1.hpp, mapped onto the same fields; PSI stays absent).
+CounterSnapshot read_counters(const CgroupDirs& dirs, pid_t net_pid = -1);
+
+// The counter files a run cgroup offers for repeated reading, by format. v1 files are mapped onto
+// the v2 fields (cgroup_v1.hpp has the table).
+enum class CounterFile : std::uint8_t {
+  kCpuStat, kMemoryCurrent, kMemoryStat, kMemoryEvents, kIoStat, kPidsCurrent,
+  kCpuPressure, kMemoryPressure, kIoPressure,
+  kV1CpuacctUsage, kV1CpuacctStat, kV1CpuStat, kV1MemoryUsage, kV1MemoryStat, kV1OomControl,
+  kV1Failcnt, kV1BlkioBytes, kV1BlkioOps, kV1PidsCurrent,
+};
+// Which counter files: a mask of these (the same bits as the sampler's --sample groups).
+enum CounterGroup : unsigned {
+  kCountersCpu = 1u << 0,     // cpu.stat (v1: cpuacct.usage, cpuacct.stat, cpu.stat)
+  kCountersMemory = 1u << 1,  // memory.current, memory.stat, memory.events (v1: usage_in_bytes,
+                              // memory.stat, oom_control, failcnt)
+  kCountersIo = 1u << 2,      // io.stat (v1: blkio.throttle.io_service_bytes, io_serviced)
+  kCountersPids = 1u << 3,    // pids.current
+  kCountersPsi = 1u << 4,     // cpu.pressure, memory.pressure, io.pressure (none on v1)
+};
+struct OpenedCounterFile {
+  UniqueFd fd;  // O_RDONLY, for pread at offset 0
+  CounterFile kind;
+  std::string name;  // as opened ("blkio.throttle.io_serviced" where the _recursive one is absent)
+};
+struct CounterFiles {
+  std::vector<OpenedCounterFile> opened;  // in a fixed order (v2: cpu, memory, io, pids, psi)
+  std::vector<std::string> absent;        // files of the groups that the cgroup does not have
+};
+// Opens the counter files of `groups` in the run cgroup of `dirs`. A file the kernel lacks (or a
+// controller not mounted or not enabled) is listed in `absent`; any other failure throws Error
+// naming the file.
+CounterFiles open_counter_files(const CgroupDirs& dirs, unsigned groups);
 
 // ---- lifecycle (run_cgroup.cpp) ----
 

@@ -176,7 +176,4 @@ Limits merge_overrides(const Limits& profile, const LimitOverrides& overrides);
 // find_device_profile(o.device) (or host_device_profile() if empty) with overrides merged.
 DeviceProfile resolve_device(const LimitOverrides& overrides);
 
-// Validates a cpuset list ("0-3,5"); returns it normalised or nullopt if malformed.
-std::optional<std::string> parse_cpu_list(std::string_view text);
-
 }  // namespace cgprof

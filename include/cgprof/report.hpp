@@ -14,6 +14,7 @@
 #include "cgprof/analysis.hpp"
 #include "cgprof/result.hpp"
 #include "cgprof/sampler.hpp"
+#include "cgprof/sys.hpp"
 
 namespace cgprof::report {
 
@@ -198,7 +199,7 @@ std::string experiment_index_csv(const std::vector<PlannedRun>& plan,
 // Shell-quoted command line ("cgprof run --device rpi4 ... -- python3 'a b'").
 std::string shell_join(const std::vector<std::string>& argv);
 
-// Writes `text` to `path` through a temporary file and rename, so readers never see half a file.
-void write_file_atomic(const std::string& path, const std::string& text);
+// The atomic write of sys.hpp under its old name, for the callers in src/cli until they switch.
+using cgprof::write_file_atomic;
 
 }  // namespace cgprof::report

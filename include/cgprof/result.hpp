@@ -20,27 +20,8 @@ namespace cgprof {
 
 inline constexpr const char* kRunSchema = "cgprof.run/1";
 
-// One reading of every counter file of a cgroup (and of a network namespace through a pid).
-struct CounterSnapshot {
-  uint64_t t_ns = 0;  // CLOCK_MONOTONIC when read
-  bool has_cpu = false, has_memory_stat = false, has_memory_events = false, has_io = false;
-  bool has_psi = false, has_net = false;
-  CpuStat cpu;
-  MemoryStat memory;
-  MemoryEvents events;
-  IoStat io;
-  Pressure cpu_pressure, memory_pressure, io_pressure;
-  std::optional<uint64_t> memory_current, memory_peak, pids_current, pids_peak;
-  const char* memory_peak_file = "memory.peak";  // v1: memory.max_usage_in_bytes
-  NetDevStat net;
-};
-
-// Reads every counter present; absent files leave has_* false / nullopt. net_pid < 0: no net.
-// Throws Error only if cgroup_dirfd is not a readable directory.
-CounterSnapshot read_counters(int cgroup_dirfd, pid_t net_pid = -1);
-// The same for any backend's run cgroup (v2: the call above; v1: each controller's "stat" of
-// cgroup_v1.hpp, mapped onto the same fields; PSI stays absent).
-CounterSnapshot read_counters(const CgroupDirs& dirs, pid_t net_pid = -1);
+// CounterSnapshot and read_counters() are the cgroup module's (cgroup.hpp): the totals below
+// consume its snapshots.
 
 // A fixed single-thread integer + floating-point loop, timed on the thread's own CPU clock: a
 // rate that tells hosts (and one host's frequency or microcode changes) apart in run.json.

@@ -19,17 +19,19 @@
 
 #include "cgprof/cgroup.hpp"
 #include "cgprof/stat_parsers.hpp"
+#include "cgprof/sys.hpp"
 
 namespace cgprof {
 
 // Sample groups (`--sample cpu,memory,io,pids,psi,net`).
+// The cgroup groups are the cgroup module's CounterGroup bits (it opens their files).
 enum SampleGroup : unsigned {
-  kSampleCpu = 1u << 0,     // cpu.stat
-  kSampleMemory = 1u << 1,  // memory.current, memory.stat, memory.events
-  kSampleIo = 1u << 2,      // io.stat
-  kSamplePids = 1u << 3,    // pids.current
-  kSamplePsi = 1u << 4,     // cpu.pressure, memory.pressure, io.pressure
-  kSampleNet = 1u << 5,     // /proc/<net_pid>/net/dev
+  kSampleCpu = static_cast<unsigned>(kCountersCpu),        // cpu.stat
+  kSampleMemory = static_cast<unsigned>(kCountersMemory),  // memory.current, .stat, .events
+  kSampleIo = static_cast<unsigned>(kCountersIo),          // io.stat
+  kSamplePids = static_cast<unsigned>(kCountersPids),      // pids.current
+  kSamplePsi = static_cast<unsigned>(kCountersPsi),        // cpu/memory/io.pressure
+  kSampleNet = 1u << 5,                                    // /proc/<net_pid>/net/dev
   kSampleAll = (1u << 6) - 1,
 };
 
@@ -206,9 +208,6 @@ class Sampler {
  private:
   std::unique_ptr<Impl> impl_;
 };
-
-// mkdir -p DIR (mode 0755); throws Error naming the first component that could not be made.
-void make_directories(const std::string& dir);
 
 // Takes one sample right now with the same code as the sampling thread (for snapshots and
 // tests). Files are opened and closed on each call.

@@ -3,12 +3,17 @@
 #pragma once
 
 #include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace cgprof {
 
@@ -74,5 +79,47 @@ void write_file_at(int dirfd, const std::string& path, std::string_view data);
 
 // Reads everything from an open fd at offset 0 with pread.
 std::string pread_all(int fd);
+
+// ---- the one owner of each of these concerns in src/ (issue 14) ----
+
+// The one openat2(2) call, for opening what exists (no O_CREAT). `resolve` is RESOLVE_IN_ROOT
+// (a path inside an image's or a container's root: links are followed as if dirfd were "/") or
+// RESOLVE_BENEATH (a path that must stay below a trusted directory: cgroupfs, an image layout);
+// RESOLVE_NO_MAGICLINKS and O_CLOEXEC are always added. Retries EINTR and EAGAIN (a rename or
+// mount raced the lookup). Returns the fd, or -1 with errno set (ENOSYS before Linux 5.6).
+// Allocates nothing and is async-signal-safe: the container's child calls it after clone.
+int openat2_fd(int dirfd, const char* path, int flags, std::uint64_t resolve) noexcept;
+
+// mkdir -p: makes DIR and its missing parents (parents 0755, DIR itself `mode`, both minus the
+// umask). An existing directory is fine; an existing non-directory is an Error naming it. Throws
+// Error naming the first component that could not be made.
+void make_directories(const std::string& dir, mode_t mode = 0755);
+
+// Replaces `path` with `text` so that readers see the old file or the new one, never half of
+// either: written to a temporary file next to it (".NAME.tmp-PID-N", O_EXCL), fsync'ed, then
+// rename(2)d over it. A replaced file keeps its permission bits; a new one gets `mode` minus the
+// umask. On any failure the temporary file is removed and Error names the path. The one place
+// in src/ that renames for an atomic write.
+void write_file_atomic(const std::string& path, std::string_view text, mode_t mode = 0644);
+
+// overlayfs: "lowerdir=/proc/self/fd/A:/proc/self/fd/B..." (fds top first) into buf, without
+// allocating (the container's child formats it after clone; the image store too). Returns its
+// length, or -1 when it does not fit.
+int format_overlay_lowerdir(char* buf, size_t size, const int* fds, size_t n);
+
+// CPU lists as the kernel writes and reads them (cpuset.cpus, /sys/devices/system/cpu/online):
+// "0-3,6" <-> {0,1,2,3,6}. One bounds policy for every list cgprof reads (a profile's
+// cpu.cpuset, --cpuset-cpus, a cgroup's cpuset.cpus.effective): CPU numbers 0..kMaxCpuId, the
+// largest NR_CPUS the kernel can be built with (8192). Trailing newlines and spaces are ignored
+// (file contents); "" is the empty list. The result is sorted, without duplicates.
+inline constexpr unsigned kMaxCpuId = 8191;
+// nullopt when malformed or out of bounds.
+std::optional<std::vector<unsigned>> try_parse_cpu_ranges(std::string_view text);
+// The same, throwing Error ("CPU list \"TEXT\": expected ...") instead of nullopt.
+std::vector<unsigned> parse_cpu_ranges(std::string_view text);
+// {0,1,2,3,6} -> "0-3,6" (the input sorted).
+std::string format_cpu_ranges(const std::vector<unsigned>& cpus);
+// The CPUs this process may run on (sched_getaffinity), sorted; throws Error if it fails.
+std::vector<unsigned> own_cpu_affinity();
 
 }  // namespace cgprof

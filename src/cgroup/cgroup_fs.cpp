@@ -1,7 +1,5 @@
 // openat2-based access to cgroup files, and the small text formats shared by the module.
-#include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -14,19 +12,13 @@
 namespace cgprof {
 
 UniqueFd open_beneath(int dirfd, const std::string& path, int flags) {
-  struct open_how how = {};
-  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
-  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-  long fd;
-  do {
-    fd = ::syscall(SYS_openat2, dirfd, path.c_str(), &how, sizeof how);
-  } while (fd < 0 && (errno == EINTR || errno == EAGAIN));
+  int fd = openat2_fd(dirfd, path.c_str(), flags, RESOLVE_BENEATH);
   if (fd < 0 && errno == ENOSYS) {
     // Kernels before 5.6: cgroupfs has no symlinks, so O_NOFOLLOW on the last part is enough.
     fd = ::openat(dirfd, path.c_str(), flags | O_CLOEXEC | O_NOFOLLOW);
   }
   if (fd < 0) throw_errno("open", path);
-  return UniqueFd(static_cast<int>(fd));
+  return UniqueFd(fd);
 }
 
 std::string read_cgroup_file(int dirfd, const std::string& path) {
@@ -49,6 +41,10 @@ void write_cgroup_file(int dirfd, const std::string& path, std::string_view valu
     int err = errno;
     throw Error::from_errno("write \"" + std::string(value) + "\" to", path, err);
   }
+}
+
+void move_into_cgroup(int cgroup_dirfd, pid_t pid) {
+  write_cgroup_file(cgroup_dirfd, "cgroup.procs", std::to_string(pid));
 }
 
 bool file_exists_at(int dirfd, const char* name) {
@@ -84,48 +80,6 @@ std::vector<std::string> split_words(std::string_view text) {
     while (j < text.size() && text[j] != ' ' && text[j] != '\n' && text[j] != '\t') ++j;
     if (j > i) out.emplace_back(text.substr(i, j - i));
     i = j;
-  }
-  return out;
-}
-
-std::vector<unsigned> parse_cpu_ranges(std::string_view text) {
-  std::vector<unsigned> cpus;
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
-  const char* p = text.data();
-  const char* end = p + text.size();
-  auto bad = [&] {
-    return Error("CPU list \"" + std::string(text) +
-                 "\": expected numbers and ranges like \"0-3,6\"");
-  };
-  while (p < end) {
-    uint64_t lo, hi;
-    p = parse_u64(p, end, &lo);
-    if (!p || lo > 4095) throw bad();
-    hi = lo;
-    if (p < end && *p == '-') {
-      p = parse_u64(p + 1, end, &hi);
-      if (!p || hi < lo || hi > 4095) throw bad();
-    }
-    for (uint64_t c = lo; c <= hi; ++c) cpus.push_back(static_cast<unsigned>(c));
-    if (p < end) {
-      if (*p != ',' || p + 1 == end) throw bad();
-      ++p;
-    }
-  }
-  std::sort(cpus.begin(), cpus.end());
-  cpus.erase(std::unique(cpus.begin(), cpus.end()), cpus.end());
-  return cpus;
-}
-
-std::string format_cpu_ranges(const std::vector<unsigned>& cpus) {
-  std::string out;
-  for (size_t i = 0; i < cpus.size();) {
-    size_t j = i;
-    while (j + 1 < cpus.size() && cpus[j + 1] == cpus[j] + 1) ++j;
-    if (!out.empty()) out += ',';
-    out += std::to_string(cpus[i]);
-    if (j > i) out += '-' + std::to_string(cpus[j]);
-    i = j + 1;
   }
   return out;
 }

@@ -22,11 +22,7 @@ namespace {
 
 using nlohmann::json;
 
-unsigned host_cpus() {
-  cpu_set_t set;
-  if (sched_getaffinity(0, sizeof set, &set) == 0) return static_cast<unsigned>(CPU_COUNT(&set));
-  return 1;
-}
+unsigned host_cpus() { return static_cast<unsigned>(own_cpu_affinity().size()); }
 
 std::string fixed(double v, int digits) {
   char buf[64];
@@ -95,19 +91,7 @@ struct FileLine {
   std::string file, value, note;
 };
 
-std::string host_cpu_list() {
-  cpu_set_t set;
-  if (sched_getaffinity(0, sizeof set, &set) != 0) return "0";
-  std::string out;
-  for (int c = 0; c < CPU_SETSIZE; ++c) {
-    if (!CPU_ISSET(c, &set) || (c > 0 && CPU_ISSET(c - 1, &set))) continue;
-    int last = c;
-    while (last + 1 < CPU_SETSIZE && CPU_ISSET(last + 1, &set)) ++last;
-    out += (out.empty() ? "" : ",") + std::to_string(c);
-    if (last > c) out += "-" + std::to_string(last);
-  }
-  return out;
-}
+std::string host_cpu_list() { return format_cpu_ranges(own_cpu_affinity()); }
 
 // What `cgprof run` writes, computed by the cgroup module's own functions, in its order.
 std::vector<FileLine> cgroup_lines(const Limits& l, std::vector<std::string>* notices) {

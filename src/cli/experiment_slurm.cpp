@@ -99,7 +99,7 @@ Loaded load(const std::string& file, const std::string& output) {
 }
 
 void write_index(const Loaded& l) {
-  fs::create_directories(l.out);
+  make_directories(l.out.string());
   report::write_file_atomic((l.out / "index.json").string(),
                             report::experiment_index_json(l.e, l.plan, l.states));
   report::write_file_atomic((l.out / "index.csv").string(),
@@ -187,7 +187,7 @@ int submit(const Loaded& l, const report::ExperimentSlurm& opts,
     std::fputs(script.c_str(), stdout);
     return 0;
   }
-  fs::create_directories(slurm_dir(l.out) / "logs");
+  make_directories((slurm_dir(l.out) / "logs").string());
   const fs::path script_path = slurm_dir(l.out) / "array.sbatch";
   report::write_file_atomic(script_path.string(), script);
   const std::string id = sbatch(l.out, "", tasks);
@@ -261,7 +261,7 @@ int run_task(const std::string& file, const std::string& output, long index) {
     return 0;
   }
   if (st.exists) fs::remove_all(dir);  // a run cut short: start it again from scratch
-  fs::create_directories(fs::path(dir).parent_path());
+  make_directories(fs::path(dir).parent_path().string());
   std::fprintf(stderr, "cgprof experiment: task %ld: %s on %s, %s %u: %s\n", index,
                p.workload.c_str(), p.device.c_str(), p.warmup ? "warm-up" : "run", p.repeat,
                report::shell_join(p.argv).c_str());

@@ -1,12 +1,17 @@
 #include "cgprof/sys.hpp"
 
+#include <sched.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdint>
+#include <cstdio>
 
 #include "cgprof/error.hpp"
+#include "cgprof/units.hpp"
 
 namespace cgprof {
 
@@ -141,6 +146,142 @@ void write_file_at(int dirfd, const std::string& path, std::string_view data) {
     }
     done += static_cast<size_t>(n);
   }
+}
+
+int openat2_fd(int dirfd, const char* path, int flags, std::uint64_t resolve) noexcept {
+  struct open_how how {};
+  how.flags = static_cast<std::uint64_t>(flags | O_CLOEXEC);
+  how.resolve = resolve | RESOLVE_NO_MAGICLINKS;
+  long fd;
+  do {
+    fd = ::syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+  } while (fd < 0 && (errno == EINTR || errno == EAGAIN));
+  return static_cast<int>(fd);
+}
+
+void make_directories(const std::string& dir, mode_t mode) {
+  size_t pos = 0;
+  while (pos <= dir.size()) {
+    size_t slash = dir.find('/', pos);
+    if (slash == std::string::npos) slash = dir.size();
+    const std::string path = dir.substr(0, slash);
+    pos = slash + 1;
+    if (path.empty() || path == "." || path == "..") continue;
+    const bool last = dir.find_first_not_of('/', slash) == std::string::npos;
+    if (::mkdir(path.c_str(), last ? mode : 0755) == 0 || errno == EEXIST) {
+      if (last) break;
+      continue;
+    }
+    throw_errno("mkdir", path);
+  }
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0) throw_errno("stat", dir);
+  if (!S_ISDIR(st.st_mode))
+    throw Error(dir + ": exists and is not a directory (remove it or choose another path)",
+                kExitCgprofFailed, ENOTDIR);
+}
+
+void write_file_atomic(const std::string& path, std::string_view text, mode_t mode) {
+  static std::atomic<unsigned> counter{0};
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "" : path.substr(0, slash + 1);
+  const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+  struct stat old {};
+  const bool replacing = ::stat(path.c_str(), &old) == 0 && S_ISREG(old.st_mode);
+  std::string tmp;
+  UniqueFd fd;
+  for (int attempt = 0; !fd; ++attempt) {
+    tmp = dir + "." + base + ".tmp-" + std::to_string(::getpid()) + "-" +
+          std::to_string(counter.fetch_add(1));
+    int f = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (f >= 0) fd.reset(f);
+    else if (errno != EEXIST || attempt > 100) throw_errno("create", tmp);
+  }
+  try {
+    if (replacing && ::fchmod(fd.get(), old.st_mode & 07777) != 0) throw_errno("chmod", tmp);
+    size_t done = 0;
+    while (done < text.size()) {
+      ssize_t n = ::write(fd.get(), text.data() + done, text.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) throw_errno("write", tmp);
+      done += static_cast<size_t>(n);
+    }
+    if (::fsync(fd.get()) != 0) throw_errno("fsync", tmp);
+    if (::close(fd.release()) != 0) throw_errno("write", tmp);
+    if (::rename(tmp.c_str(), path.c_str()) != 0) throw_errno("rename to", path);
+  } catch (...) {
+    ::unlink(tmp.c_str());
+    throw;
+  }
+}
+
+std::optional<std::vector<unsigned>> try_parse_cpu_ranges(std::string_view text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
+  std::vector<unsigned> cpus;
+  const char* p = text.data();
+  const char* end = p + text.size();
+  while (p < end) {
+    uint64_t lo, hi;
+    p = parse_u64(p, end, &lo);
+    if (!p || lo > kMaxCpuId) return std::nullopt;
+    hi = lo;
+    if (p < end && *p == '-') {
+      p = parse_u64(p + 1, end, &hi);
+      if (!p || hi < lo || hi > kMaxCpuId) return std::nullopt;
+    }
+    for (uint64_t c = lo; c <= hi; ++c) cpus.push_back(static_cast<unsigned>(c));
+    if (p < end) {
+      if (*p != ',' || p + 1 == end) return std::nullopt;
+      ++p;
+    }
+  }
+  std::sort(cpus.begin(), cpus.end());
+  cpus.erase(std::unique(cpus.begin(), cpus.end()), cpus.end());
+  return cpus;
+}
+
+std::vector<unsigned> parse_cpu_ranges(std::string_view text) {
+  auto cpus = try_parse_cpu_ranges(text);
+  if (!cpus)
+    throw Error("CPU list \"" + std::string(text) + "\": expected CPU numbers from 0 to " +
+                std::to_string(kMaxCpuId) + " and ranges, like \"0-3,6\"");
+  return std::move(*cpus);
+}
+
+std::string format_cpu_ranges(const std::vector<unsigned>& unsorted) {
+  std::vector<unsigned> cpus = unsorted;
+  std::sort(cpus.begin(), cpus.end());
+  std::string out;
+  for (size_t i = 0; i < cpus.size();) {
+    size_t j = i;
+    while (j + 1 < cpus.size() && cpus[j + 1] <= cpus[j] + 1) ++j;
+    if (!out.empty()) out += ',';
+    out += std::to_string(cpus[i]);
+    if (cpus[j] > cpus[i]) out += '-' + std::to_string(cpus[j]);
+    i = j + 1;
+  }
+  return out;
+}
+
+std::vector<unsigned> own_cpu_affinity() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof set, &set) != 0) throw_errno("sched_getaffinity", "cgprof");
+  std::vector<unsigned> cpus;
+  for (unsigned c = 0; c < CPU_SETSIZE; ++c)
+    if (CPU_ISSET(c, &set)) cpus.push_back(c);
+  return cpus;
+}
+
+int format_overlay_lowerdir(char* buf, size_t size, const int* fds, size_t n) {
+  size_t len = 0;
+  for (size_t i = 0; i < n; ++i) {
+    int w = std::snprintf(buf + len, size - len, "%s/proc/self/fd/%d", i ? ":" : "lowerdir=",
+                          fds[i]);
+    if (w < 0 || static_cast<size_t>(w) >= size - len) return -1;
+    len += static_cast<size_t>(w);
+  }
+  return static_cast<int>(len);
 }
 
 }  // namespace cgprof

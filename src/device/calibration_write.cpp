@@ -80,29 +80,6 @@ std::string calibration_toml(const std::map<std::string, CalibrationFit>& fits) 
   return os.str();
 }
 
-void replace_file(const std::string& path, const std::string& data) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) throw_errno("stat", path);
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  UniqueFd fd = open_at(AT_FDCWD, tmp, O_WRONLY | O_CREAT | O_EXCL, st.st_mode & 07777);
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd.get(), data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      ::unlink(tmp.c_str());
-      throw Error::from_errno("write", tmp, err);
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd.get()) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    throw Error::from_errno("replace", path, err);
-  }
-}
-
 }  // namespace
 
 void write_profile_calibration(const std::string& path,
@@ -132,7 +109,7 @@ void write_profile_calibration(const std::string& path,
     throw Error(
         "updating calibration of " + path +
         ": the file keeps calibration outside [calibration.<metric>] tables; move it there");
-  replace_file(path, out);
+  write_file_atomic(path, out);  // keeps the profile's permission bits
 }
 
 void write_profile_core_speed(const std::string& path, double speed) {
@@ -181,7 +158,7 @@ void write_profile_core_speed(const std::string& path, double speed) {
       !(after.limits == expected) || after.calibration.size() != before.calibration.size())
     throw Error("updating cpu.speed of " + path +
                 ": cpu.speed is not a plain `speed = N` line in [cpu]; edit it by hand");
-  replace_file(path, out);
+  write_file_atomic(path, out);  // keeps the profile's permission bits
 }
 
 }  // namespace cgprof

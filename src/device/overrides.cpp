@@ -4,6 +4,7 @@
 
 #include "cgprof/device.hpp"
 #include "cgprof/error.hpp"
+#include "cgprof/sys.hpp"
 #include "cgprof/units.hpp"
 
 namespace cgprof {
@@ -75,33 +76,6 @@ void apply_io(Limits& l, std::string_view option, const std::vector<std::string>
 
 }  // namespace
 
-std::optional<std::string> parse_cpu_list(std::string_view text) {
-  std::string out;
-  size_t i = 0;
-  auto number = [&](uint64_t* v) {
-    const char* begin = text.data() + i;
-    const char* end = parse_u64(begin, text.data() + text.size(), v);
-    if (!end || *v >= 65536) return false;
-    i += static_cast<size_t>(end - begin);
-    return true;
-  };
-  while (true) {
-    uint64_t first, last;
-    if (!number(&first)) return std::nullopt;
-    last = first;
-    if (i < text.size() && text[i] == '-') {
-      ++i;
-      if (!number(&last) || last < first) return std::nullopt;
-    }
-    if (!out.empty()) out += ',';
-    out += std::to_string(first);
-    if (last != first) out += '-' + std::to_string(last);
-    if (i == text.size()) return out;
-    if (text[i] != ',') return std::nullopt;
-    ++i;
-  }
-}
-
 bool LimitOverrides::empty() const {
   return !cpus && !cpuset && !cpu_period && !memory && !memory_swap && !pids_limit &&
          device_read_bps.empty() && device_write_bps.empty() && device_read_iops.empty() &&
@@ -133,9 +107,11 @@ Limits merge_overrides(const Limits& profile, const LimitOverrides& o) {
                "quota)");
   }
   if (o.cpuset) {
-    auto list = parse_cpu_list(*o.cpuset);
-    if (!list) bad_option("--cpuset-cpus", *o.cpuset, "a host CPU list like 0-3 or 0,2");
-    l.cpuset = *list;
+    auto list = try_parse_cpu_ranges(*o.cpuset);
+    if (!list || list->empty())
+      bad_option("--cpuset-cpus", *o.cpuset,
+                 "a host CPU list like 0-3 or 0,2 (CPUs 0 to " + std::to_string(kMaxCpuId) + ")");
+    l.cpuset = format_cpu_ranges(*list);
   }
 
   if (o.memory) {

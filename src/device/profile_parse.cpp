@@ -75,10 +75,12 @@ void read_cpu(const TomlReader& r, const toml::table& root, Limits& l) {
     l.cpu_period_us = *period;
   }
   if (auto set = r.string(*cpu, "cpu", "cpuset")) {
-    auto normal = parse_cpu_list(*set);
-    if (!normal)
-      r.wrong(*cpu->get("cpuset"), "cpu.cpuset", "a host CPU list like \"0-3\" or \"0,2\"");
-    l.cpuset = *normal;
+    auto cpus = try_parse_cpu_ranges(*set);
+    if (!cpus || cpus->empty())
+      r.wrong(*cpu->get("cpuset"), "cpu.cpuset",
+              "a host CPU list like \"0-3\" or \"0,2\" (CPUs 0 to " + std::to_string(kMaxCpuId) +
+                  ")");
+    l.cpuset = format_cpu_ranges(*cpus);
   }
   if (auto q = l.quota_cores()) {
     double quota_us = *q * static_cast<double>(l.cpu_period_us);

@@ -280,6 +280,7 @@ void unpack_to_directory(const Image& image, const std::string& dir, const Unpac
     // 0700 whatever the image's root says, as umoci makes a bundle: the tree holds the image's
     // setuid files and device nodes, which are no one else's business on this host.
     if (::fchmod(root.get(), 0700) != 0) throw_errno("chmod", tmpl);
+    // Directory rename (publishes the whole tree), not an atomic file write.
     if (::rename(tmpl.c_str(), d.c_str()) != 0) throw_errno("rename to", d);
   } catch (...) {
     remove_unpacked_tree(tmpl);

@@ -12,8 +12,8 @@
 
 #include "apply.hpp"
 #include "cgprof/error.hpp"
+#include "cgprof/sys.hpp"
 #include "digest.hpp"
-#include "src/sandbox/launch_plan.hpp"
 
 namespace cgprof::image {
 
@@ -36,7 +36,7 @@ class OverlayMount {
       raw.push_back(fds.back().get());
     }
     char lowerdir[4096];
-    if (sandbox::format_overlay_lowerdir(lowerdir, sizeof lowerdir, raw.data(), raw.size()) < 0)
+    if (format_overlay_lowerdir(lowerdir, sizeof lowerdir, raw.data(), raw.size()) < 0)
       throw Error("overlayfs: too many layers to stack (" + std::to_string(raw.size()) + ")");
     std::string o = lowerdir;
     if (!upper.empty()) o += ",upperdir=" + upper + ",workdir=" + work;

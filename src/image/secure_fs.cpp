@@ -1,9 +1,7 @@
 #include "secure_fs.hpp"
 
 #include <dirent.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 
 #include <cerrno>
 
@@ -34,15 +32,7 @@ std::string clean_entry_path(const std::string& raw, const char* what) {
 }
 
 int open_in_root(int rootfd, const std::string& rel, int flags) {
-  struct open_how how {};
-  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  const char* p = rel.empty() ? "." : rel.c_str();
-  int fd;
-  do {
-    fd = static_cast<int>(::syscall(SYS_openat2, rootfd, p, &how, sizeof how));
-  } while (fd < 0 && errno == EAGAIN);
-  return fd;
+  return openat2_fd(rootfd, rel.empty() ? "." : rel.c_str(), flags, RESOLVE_IN_ROOT);
 }
 
 std::string base_name(const std::string& rel) {

@@ -1,8 +1,6 @@
 #include "source.hpp"
 
-#include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 
 #include <cerrno>
 #include <cstring>
@@ -44,10 +42,8 @@ class DirSource final : public ImageSource {
     path_ = path;
   }
   std::optional<BlobFile> open(const std::string& name) const override {
-    struct open_how how {};
-    how.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
-    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-    int fd = static_cast<int>(::syscall(SYS_openat2, dirfd_.get(), name.c_str(), &how, sizeof how));
+    int fd = openat2_fd(dirfd_.get(), name.c_str(), O_RDONLY | O_NOCTTY | O_NONBLOCK,
+                        RESOLVE_BENEATH);
     if (fd < 0) {
       if (errno == ENOENT) return std::nullopt;
       if (errno == EXDEV) throw Error(path_ + ": " + name + ": path escapes the image directory");

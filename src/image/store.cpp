@@ -61,15 +61,6 @@ namespace cgprof::image {
 
 namespace {
 
-void mkdir_p(const std::string& path, mode_t mode) {
-  if (::mkdir(path.c_str(), mode) == 0 || errno == EEXIST) return;
-  if (errno != ENOENT) throw_errno("mkdir", path);
-  size_t s = path.rfind('/');
-  if (s == std::string::npos || s == 0) throw_errno("mkdir", path);
-  mkdir_p(path.substr(0, s), 0755);
-  if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST) throw_errno("mkdir", path);
-}
-
 bool exists(const std::string& p) {
   struct stat st;
   return ::lstat(p.c_str(), &st) == 0;
@@ -169,6 +160,7 @@ void publish_entry(const std::string& store, const std::string& key, const std::
   try {
     fill(tmp, meta);
     write_new_file(tmp + "/meta.json", meta.dump(2) + "\n");
+    // Directory rename (publishes or unpublishes a whole entry), not an atomic file write.
     if (::rename(tmp.c_str(), entry.c_str()) != 0) throw_errno("rename to", entry);
   } catch (...) {
     remove(tmp);
@@ -260,6 +252,7 @@ std::string entry_damage(const std::string& store, const std::string& entry,
 void discard(const std::string& path, const std::string& tmp_prefix,
              const std::function<void(const std::string&)>& remove) {
   std::string tmp = tmp_prefix + ".discard-" + std::to_string(::getpid());
+  // Directory rename (publishes or unpublishes a whole entry), not an atomic file write.
   if (::rename(path.c_str(), tmp.c_str()) != 0) throw_errno("rename", path);
   remove(tmp);
 }
@@ -350,9 +343,10 @@ PreparedImage ImageStore::prepare(const ImageRef& ref, const std::optional<Platf
   if (stackable)
     for (const auto& c : chain_ids(m.layers)) layer_keys.push_back(c.substr(7) + suffix);
   return with_context("image store " + dir_, [&] {
-    mkdir_p(dir_, 0700);
+    make_directories(dir_, 0700);
     check_store_dir(dir_);
-    for (const char* sub : {"images", "layers", "tmp", "locks"}) mkdir_p(dir_ + "/" + sub, 0700);
+    for (const char* sub : {"images", "layers", "tmp", "locks"})
+      make_directories(dir_ + "/" + sub, 0700);
     PreparedImage p;
     p.manifest_digest = m.manifest_digest;
     p.config_digest = m.config_digest;
@@ -422,10 +416,10 @@ void ImageStore::unpack_stacked(const Image& img, const std::string& key,
                                 const UnpackOptions& opts) {
   // In a child with its own mount namespace (and, rootless, the user namespace that shifts owners
   // as a run maps them, or maps the caller alone), so the overlays mounted here are nobody else's.
-  std::optional<sandbox::IdMapPlan> plan;
+  std::optional<IdMapPlan> plan;
   UnpackOptions in = opts;
   if (opts.rootless) {
-    plan = sandbox::caller_id_maps();
+    plan = caller_id_maps();
     in.in_userns = plan->use_helpers;
   }
   auto remove = [](const std::string& path) { remove_tree_at(AT_FDCWD, path); };
@@ -459,6 +453,7 @@ void ImageStore::unpack_stacked(const Image& img, const std::string& key,
             make_dir(tmp + "/diff", 0755);
             apply_layer_stacked(img, i, below, tmp, in, notices);
             write_new_file(tmp + "/stamp", dir_stamp(tmp + "/diff"));
+            // Directory rename (publishes or unpublishes a whole entry), not an atomic file write.
             if (::rename(tmp.c_str(), dir.c_str()) != 0) throw_errno("rename to", dir);
           } catch (...) {
             remove(tmp);
@@ -542,6 +537,7 @@ PruneResult ImageStore::prune() {
     if (::flock(l.get(), LOCK_EX | LOCK_NB) != 0) continue;  // a run started meanwhile
     // Unpublish atomically first, so nobody sees a half-removed rootfs.
     std::string tmp = dir_ + "/tmp/" + c.key + ".prune-" + std::to_string(::getpid());
+    // Directory rename (publishes or unpublishes a whole entry), not an atomic file write.
     if (::rename(c.path.c_str(), tmp.c_str()) != 0) throw_errno("rename", c.path);
     remove_unpacked_tree(tmp);
     if (c.layers == 0) res.bytes += c.bytes;
@@ -570,6 +566,7 @@ PruneResult ImageStore::prune() {
     const std::string dir = dir_ + "/layers/" + k;
     uint64_t bytes = disk_usage_of(dir);
     std::string tmp = dir_ + "/tmp/layer-" + k + ".prune-" + std::to_string(::getpid());
+    // Directory rename (publishes or unpublishes a whole entry), not an atomic file write.
     if (::rename(dir.c_str(), tmp.c_str()) != 0) throw_errno("rename", dir);
     remove_unpacked_tree(tmp);
     res.bytes += bytes;

@@ -68,10 +68,10 @@ std::string read_all(int fd) {
 
 }  // namespace
 
-std::optional<sandbox::IdMapPlan> owner_shift_plan() {
+std::optional<IdMapPlan> owner_shift_plan() {
   const uid_t uid = ::geteuid();
   if (uid == 0) return std::nullopt;
-  sandbox::IdMapPlan p = sandbox::caller_id_maps();
+  IdMapPlan p = caller_id_maps();
   if (!p.use_helpers) return std::nullopt;
   return p;
 }
@@ -87,11 +87,11 @@ std::string owner_key_suffix(const UnpackOptions& opts) {
   return "-rootless-" + start(plan->uid_lines.back()) + "-" + start(plan->gid_lines.back());
 }
 
-void run_in_userns(const sandbox::IdMapPlan& plan, const std::function<void()>& f) {
+void run_in_userns(const IdMapPlan& plan, const std::function<void()>& f) {
   run_in_child(&plan, f);
 }
 
-void run_in_child(const sandbox::IdMapPlan* plan, const std::function<void()>& f) {
+void run_in_child(const IdMapPlan* plan, const std::function<void()>& f) {
   int ready[2], go[2], result[2];
   if (::pipe2(ready, O_CLOEXEC) != 0) throw_errno("pipe");
   UniqueFd ready_r(ready[0]), ready_w(ready[1]);
@@ -116,7 +116,7 @@ void run_in_child(const sandbox::IdMapPlan* plan, const std::function<void()>& f
   bool unshared = plan && ::read(ready_r.get(), &c, 1) == 1;
   if (unshared) {
     try {
-      sandbox::apply_id_maps(*plan, pid);
+      apply_id_maps(*plan, pid);
     } catch (...) {
       go_w.reset();  // the child sees EOF and exits
       reap();

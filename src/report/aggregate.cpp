@@ -74,28 +74,4 @@ std::string format_aggregate(const analysis::Aggregate& a) {
   return out + line;
 }
 
-void write_file_atomic(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (!fd) throw_errno("open", tmp);
-    std::size_t done = 0;
-    while (done < text.size()) {
-      ssize_t n = ::write(fd.get(), text.data() + done, text.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        const int err = errno;
-        ::unlink(tmp.c_str());
-        throw Error::from_errno("write", tmp, err);
-      }
-      done += static_cast<std::size_t>(n);
-    }
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    throw Error::from_errno("rename", path, err);
-  }
-}
-
 }  // namespace cgprof::report

@@ -13,24 +13,8 @@
 namespace cgprof::detail {
 namespace {
 
-struct FileSpec {
-  const char* name;
-  uint64_t bit;
-  unsigned group;
-};
-constexpr FileSpec kCgroupFiles[] = {
-    {"cpu.stat", kFileCpuStat, kSampleCpu},
-    {"memory.current", kFileMemoryCurrent, kSampleMemory},
-    {"memory.stat", kFileMemoryStat, kSampleMemory},
-    {"memory.events", kFileMemoryEvents, kSampleMemory},
-    {"io.stat", kFileIoStat, kSampleIo},
-    {"pids.current", kFilePidsCurrent, kSamplePids},
-    {"cpu.pressure", kFileCpuPressure, kSamplePsi},
-    {"memory.pressure", kFileMemoryPressure, kSamplePsi},
-    {"io.pressure", kFileIoPressure, kSamplePsi},
-};
-
-// The v1 files (parsed by kind; each sets the valid bit of the v2 file whose fields it fills).
+// The v1 files that need their own parser (each sets the valid bit of the v2 file whose fields
+// it fills); the others parse as the v2 file they stand for.
 enum V1Kind : uint64_t {
   kV1CpuacctUsage = 1ull << 32,
   kV1CpuacctStat = 1ull << 33,
@@ -41,30 +25,38 @@ enum V1Kind : uint64_t {
   kV1BlkioBytes = 1ull << 38,
   kV1BlkioOps = 1ull << 39,
 };
-struct V1FileSpec {
-  const char* name;
-  const char* fallback;  // opened when `name` does not exist (older kernels)
-  int CgroupDirs::*dir;
-  uint64_t kind, bit;
-  unsigned group;
+// For each counter file the cgroup module opens: the valid bit it contributes to, and how to
+// parse it (a SampleFile bit for the v2 formats, else a V1Kind).
+struct KindSpec {
+  CounterFile file;
+  uint64_t bit, kind;
 };
-constexpr V1FileSpec kV1Files[] = {
-    {"cpuacct.usage", nullptr, &CgroupDirs::cpuacct, kV1CpuacctUsage, kFileCpuStat, kSampleCpu},
-    {"cpuacct.stat", nullptr, &CgroupDirs::cpuacct, kV1CpuacctStat, kFileCpuStat, kSampleCpu},
-    {"cpu.stat", nullptr, &CgroupDirs::cpu, kV1CpuStat, kFileCpuStat, kSampleCpu},
-    {"memory.usage_in_bytes", nullptr, &CgroupDirs::memory, kFileMemoryCurrent,
-     kFileMemoryCurrent, kSampleMemory},
-    {"memory.stat", nullptr, &CgroupDirs::memory, kV1MemoryStat, kFileMemoryStat, kSampleMemory},
-    {"memory.oom_control", nullptr, &CgroupDirs::memory, kV1OomControl, kFileMemoryEvents,
-     kSampleMemory},
-    {"memory.failcnt", nullptr, &CgroupDirs::memory, kV1Failcnt, kFileMemoryEvents,
-     kSampleMemory},
-    {"blkio.throttle.io_service_bytes_recursive", "blkio.throttle.io_service_bytes",
-     &CgroupDirs::blkio, kV1BlkioBytes, kFileIoStat, kSampleIo},
-    {"blkio.throttle.io_serviced_recursive", "blkio.throttle.io_serviced", &CgroupDirs::blkio,
-     kV1BlkioOps, kFileIoStat, kSampleIo},
-    {"pids.current", nullptr, &CgroupDirs::pids, kFilePidsCurrent, kFilePidsCurrent, kSamplePids},
+constexpr KindSpec kKinds[] = {
+    {CounterFile::kCpuStat, kFileCpuStat, kFileCpuStat},
+    {CounterFile::kMemoryCurrent, kFileMemoryCurrent, kFileMemoryCurrent},
+    {CounterFile::kMemoryStat, kFileMemoryStat, kFileMemoryStat},
+    {CounterFile::kMemoryEvents, kFileMemoryEvents, kFileMemoryEvents},
+    {CounterFile::kIoStat, kFileIoStat, kFileIoStat},
+    {CounterFile::kPidsCurrent, kFilePidsCurrent, kFilePidsCurrent},
+    {CounterFile::kCpuPressure, kFileCpuPressure, kFileCpuPressure},
+    {CounterFile::kMemoryPressure, kFileMemoryPressure, kFileMemoryPressure},
+    {CounterFile::kIoPressure, kFileIoPressure, kFileIoPressure},
+    {CounterFile::kV1CpuacctUsage, kFileCpuStat, kV1CpuacctUsage},
+    {CounterFile::kV1CpuacctStat, kFileCpuStat, kV1CpuacctStat},
+    {CounterFile::kV1CpuStat, kFileCpuStat, kV1CpuStat},
+    {CounterFile::kV1MemoryUsage, kFileMemoryCurrent, kFileMemoryCurrent},
+    {CounterFile::kV1MemoryStat, kFileMemoryStat, kV1MemoryStat},
+    {CounterFile::kV1OomControl, kFileMemoryEvents, kV1OomControl},
+    {CounterFile::kV1Failcnt, kFileMemoryEvents, kV1Failcnt},
+    {CounterFile::kV1BlkioBytes, kFileIoStat, kV1BlkioBytes},
+    {CounterFile::kV1BlkioOps, kFileIoStat, kV1BlkioOps},
+    {CounterFile::kV1PidsCurrent, kFilePidsCurrent, kFilePidsCurrent},
 };
+const KindSpec& kind_of(CounterFile f) {
+  for (const KindSpec& k : kKinds)
+    if (k.file == f) return k;
+  throw Error("internal: counter file without a parser");
+}
 
 // Which parsed field goes to which Sample field, per file.
 template <class Stat>
@@ -233,12 +225,6 @@ void Collector::add(UniqueFd fd, uint64_t bit, uint64_t kind, const std::string&
 }
 
 Collector::Collector(const CgroupDirs& dirs, unsigned groups, pid_t net_pid) {
-  auto open_file = [&](int dirfd, const char* name) -> int {
-    if (dirfd < 0) return -1;
-    int fd = ::openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 && errno != ENOENT && errno != EACCES && errno != EPERM) throw_errno("open", name);
-    return fd;
-  };
   if (dirs.version == 0) {
     if (groups & (kSampleCpu | kSampleMemory | kSampleIo | kSamplePids)) {
       proc_ = std::make_unique<ProcSource>(dirs, groups);
@@ -247,26 +233,13 @@ Collector::Collector(const CgroupDirs& dirs, unsigned groups, pid_t net_pid) {
   } else if (dirs.version == 1) {
     long hz = ::sysconf(_SC_CLK_TCK);
     usec_per_tick_ = 1000000 / static_cast<uint64_t>(hz > 0 ? hz : 100);
-    for (const V1FileSpec& spec : kV1Files) {
-      if (!(groups & spec.group)) continue;
-      const char* name = spec.name;
-      int fd = open_file(dirs.*spec.dir, name);
-      if (fd < 0 && spec.fallback) fd = open_file(dirs.*spec.dir, name = spec.fallback);
-      if (fd < 0) {
-        absent_.emplace_back(spec.name);
-        continue;
-      }
-      add(UniqueFd(fd), spec.bit, spec.kind, name);
-    }
-  } else {
-    for (const FileSpec& spec : kCgroupFiles) {
-      if (!(groups & spec.group)) continue;
-      int fd = open_file(dirs.unified, spec.name);
-      if (fd < 0) {
-        absent_.emplace_back(spec.name);
-        continue;
-      }
-      add(UniqueFd(fd), spec.bit, spec.bit, spec.name);
+  }
+  if (dirs.version != 0) {
+    CounterFiles cf = open_counter_files(dirs, groups & ~static_cast<unsigned>(kSampleNet));
+    absent_ = std::move(cf.absent);
+    for (OpenedCounterFile& f : cf.opened) {
+      const KindSpec& k = kind_of(f.kind);
+      add(std::move(f.fd), k.bit, k.kind, f.name);
     }
   }
   if ((groups & kSampleNet) && net_pid > 0) {

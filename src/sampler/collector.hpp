@@ -16,10 +16,11 @@ namespace cgprof::detail {
 
 class Collector {
  public:
-  // Opens the files of `groups` (absent ones are listed by absent()). net_pid < 0: no net.
-  // Version 0 (the emulated backend): the container's processes through its procfs instead.
-  // A v1 cgroup's files are opened in their controllers' hierarchies and mapped onto the same
-  // Sample fields (cgroup_v1.hpp); a valid bit then says that every file behind it was read.
+  // Takes the counter files of `groups` from the cgroup module (open_counter_files; absent ones
+  // are listed by absent()) and opens /proc/<net_pid>/net/dev (net_pid < 0: no net). Version 0
+  // (the emulated backend): the container's processes through its procfs instead. A v1 cgroup's
+  // files are mapped onto the same Sample fields (cgroup_v1.hpp); a valid bit then says that
+  // every file behind it was read.
   Collector(const CgroupDirs& dirs, unsigned groups, pid_t net_pid);
   Collector(int cgroup_dirfd, unsigned groups, pid_t net_pid)
       : Collector(CgroupDirs{2, cgroup_dirfd}, groups, net_pid) {}

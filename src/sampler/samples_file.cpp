@@ -149,22 +149,6 @@ bool SamplesReader::next(Sample* out) {
   return true;
 }
 
-void make_directories(const std::string& dir) {
-  std::string path;
-  size_t pos = 0;
-  while (pos <= dir.size()) {
-    size_t slash = dir.find('/', pos);
-    if (slash == std::string::npos) slash = dir.size();
-    path = dir.substr(0, slash);
-    pos = slash + 1;
-    if (path.empty() || path == "." || path == "..") continue;
-    if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) throw_errno("mkdir", path);
-  }
-  struct stat st;
-  if (::stat(dir.c_str(), &st) != 0) throw_errno("stat", dir);
-  if (!S_ISDIR(st.st_mode)) throw Error(dir + ": exists and is not a directory");
-}
-
 std::vector<Sample> read_samples(int dirfd, const std::string& path) {
   SamplesReader reader(dirfd, path);
   std::vector<Sample> out;

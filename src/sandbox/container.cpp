@@ -16,10 +16,11 @@
 #include <cstring>
 #include <optional>
 
+#include "cgprof/cgroup.hpp"
 #include "cgprof/clock.hpp"
 #include "cgprof/error.hpp"
+#include "cgprof/idmap.hpp"
 #include "cgprof/signal_forwarder.hpp"
-#include "src/sandbox/idmap.hpp"
 #include "src/sandbox/launch_plan.hpp"
 
 #ifndef CLONE_PIDFD
@@ -94,6 +95,8 @@ struct Container::State {
     return si;
   }
 
+  // Step 10 of start(), below.
+  void await_exec(int report_rd, const ProcessSpec& spec, const LaunchPlan& plan, bool quiet);
 };
 
 Container::Container() : s_(std::make_unique<State>()) {}
@@ -138,14 +141,29 @@ bool Container::signal(int sig) {
   return ::syscall(SYS_pidfd_send_signal, s_->pidfd.get(), sig, nullptr, 0) == 0;
 }
 
-void Container::start(const ProcessSpec& spec, const LaunchOptions& opts) {
-  if (s_->started) throw Error("internal: Container::start called twice");
-  if (spec.argv.empty()) throw Error("no command given to run in the container");
-  s_->started = true;
+// ---- Container::start, step by step ----
+//
+// The order is the security story: each step runs with what the steps before it left.
+//   In the parent (below), before clone, everything that needs allocation or libraries:
+//     1. open_rootfs            the rootfs is a directory (the child opens it again, inside)
+//     2. plan_user_namespace    root or a user namespace; its id maps; the user exists there
+//     3. open_volumes           host paths opened now, so the child binds what the user named
+//     4. plan_process           hostname, environment (docker's defaults), init argv, workdir
+//     5. plan_confinement       the seccomp filter compiled, generated /etc files
+//     6. open_channels          sync, report and status pipes; the init's sealed memfd
+//     7. clone_into_namespaces  mount, pid, uts, ipc, net, cgroup (and user) namespaces, into
+//                               the run's cgroup with CLONE_INTO_CGROUP where the kernel can
+//     8. map_ids_and_place      id maps written, cgroup.procs joined, while the child waits
+//     9. release_child          the go: only now does the child set anything up
+//    10. await_exec             the child's report: about to exec, or what failed
+//   In the child (container_child.cpp), after the go: cgroup namespace; hostname and loopback;
+//   mounts (overlay root, /proc, /dev, /sys, masked paths, volumes) and pivot_root; workdir;
+//   capabilities and ids dropped, no_new_privs; every other fd closed; the seccomp filter;
+//   exec of cgprof-init from its sealed memfd.
+namespace {
 
-  LaunchPlan plan;
-  plan.spec = &spec;
-  plan.layer_fds.assign(spec.rootfs_layers.size(), -1);
+// Step 1. Only a check: the child opens the rootfs again in its own mount namespace.
+UniqueFd open_rootfs(const ProcessSpec& spec) {
   int rfd = ::open(spec.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rfd < 0) {
     int err = errno;
@@ -153,30 +171,33 @@ void Container::start(const ProcessSpec& spec, const LaunchOptions& opts) {
                 " (give a directory holding a root file system, e.g. one made by "
                 "rootfs-tools/make-busybox-rootfs)");
   }
-  UniqueFd rootfs_fd(rfd);  // only a check here: the child opens it again in its namespace
+  return UniqueFd(rfd);
+}
 
-  // Which user namespace, and which ids exist in it.
+// Step 2. Which user namespace, and which ids exist in it. Returns whether there is one; its
+// maps go to *idmap.
+bool plan_user_namespace(const ProcessSpec& spec, const LaunchOptions& opts, int rootfs_fd,
+                         LaunchPlan& plan, IdMapPlan* idmap) {
   const uid_t euid = ::geteuid();
   bool userns = spec.userns == UsernsMode::kPrivate || (spec.userns == UsernsMode::kAuto && euid);
   if (spec.userns == UsernsMode::kHost && euid)
     throw Error("--userns=host needs root; without root cgprof must use a user namespace");
-  IdMapPlan idmap;
   if (userns) {
-    idmap = caller_id_maps();
-    if (!idmap.maps_uid(spec.uid) || !idmap.maps_gid(spec.gid))
+    *idmap = caller_id_maps();
+    if (!idmap->maps_uid(spec.uid) || !idmap->maps_gid(spec.gid))
       throw Error("user \"" + (spec.user.empty() ? std::to_string(spec.uid) : spec.user) +
                   "\" (uid " + std::to_string(spec.uid) + ", gid " + std::to_string(spec.gid) +
-                  ") does not exist in the rootless user namespace (" + idmap.describe() +
+                  ") does not exist in the rootless user namespace (" + idmap->describe() +
                   "): add a range for your user to /etc/subuid and /etc/subgid (uidmap package), "
                   "or run as root");
-    plan.can_setgroups = !idmap.deny_setgroups;
+    plan.can_setgroups = !idmap->deny_setgroups;
     if (!plan.can_setgroups && !spec.supplementary_gids.empty())
       plan.can_setgroups = false;  // the groups cannot be set; the user keeps none visible
   }
   if (userns && !opts.quiet) {
     // Copy-up into the overlay keeps the owner; an owner outside the namespace cannot be kept.
     struct stat st {};
-    if (::fstat(rootfs_fd.get(), &st) == 0 && !idmap.maps_host_uid(st.st_uid))
+    if (::fstat(rootfs_fd, &st) == 0 && !idmap->maps_host_uid(st.st_uid))
       std::fprintf(stderr,
                    "cgprof: rootfs %s is owned by host uid %u, which is not mapped in the user "
                    "namespace: writes into its existing directories will fail (give the rootfs to "
@@ -185,14 +206,16 @@ void Container::start(const ProcessSpec& spec, const LaunchOptions& opts) {
   }
   if (userns && euid == 0 && !spec.rootfs_layers.empty())
     throw Error("--rootless as root cannot run an image from root's image cache: container root "
-                "is root's subordinate range (" + idmap.describe() + "), which cannot read the "
+                "is root's subordinate range (" + idmap->describe() + "), which cannot read the "
                 "cache's layers; run without --rootless, or with --rootfs on a tree that range "
                 "can read");
-  s_->userns = userns;
   plan.user_namespace = userns;
   plan.real_root = !userns;
+  return userns;
+}
 
-  // Volumes: opened on the host now, so the child binds exactly what the user named.
+// Step 3. Volumes: opened on the host now, so the child binds exactly what the user named.
+std::vector<UniqueFd> open_volumes(const ProcessSpec& spec, LaunchPlan& plan) {
   std::vector<UniqueFd> volume_fds;
   for (const auto& v : spec.volumes) {
     int fd = ::open(v.host_path.c_str(), O_PATH | O_CLOEXEC);
@@ -207,7 +230,11 @@ void Container::start(const ProcessSpec& spec, const LaunchOptions& opts) {
     plan.volumes.push_back(
         {v.host_path, -1, S_ISDIR(st.st_mode), v.read_only, strip_slashes(v.container_path)});
   }
+  return volume_fds;
+}
 
+// Step 4. What the init is started with: environment, argv, working directory.
+void plan_process(const ProcessSpec& spec, LaunchPlan& plan) {
   // The host name goes into /etc/hosts and /etc/hostname: a newline there would add a line.
   if (std::string why = hostname_problem(spec.hostname); !why.empty())
     throw Error("host name \"" + spec.hostname + "\": " + why);
@@ -227,7 +254,11 @@ void Container::start(const ProcessSpec& spec, const LaunchOptions& opts) {
   for (const auto& a : spec.argv) plan.init_argv.push_back(const_cast<char*>(a.c_str()));
   plan.init_argv.push_back(nullptr);
   plan.cwd_rel = strip_slashes(spec.cwd);
+}
 
+// Step 5. The seccomp filter (compiled here: libseccomp allocates, the child must not) and the
+// generated /etc files.
+void plan_confinement(const ProcessSpec& spec, LaunchPlan& plan) {
   plan.seccomp_bpf = with_context("seccomp", [&] { return compile_seccomp(spec); });
   if (spec.net == NetMode::kHost) {
     plan.hosts = read_file_or_empty("/etc/hosts");
@@ -240,33 +271,58 @@ void Container::start(const ProcessSpec& spec, const LaunchOptions& opts) {
                        ": no network, no DNS\n";
   }
   plan.hostname_file = spec.hostname + "\n";
+}
 
+// Step 6. The pipes between parent and child; the parent keeps the read ends of report and
+// status and the write end of sync, the child the others (closed here after the clone).
+struct Channels {
+  UniqueFd sync_rd, sync_wr, report_rd, report_wr, status_rd, status_wr, self_pidfd;
+  void close_child_ends() {
+    sync_rd.reset();
+    report_wr.reset();
+    status_wr.reset();
+    self_pidfd.reset();
+  }
+};
+Channels open_channels(const LaunchOptions& opts, LaunchPlan& plan) {
+  Channels c;
   int sync_p[2], report_p[2], status_p[2];
   if (::pipe2(sync_p, O_CLOEXEC) < 0) throw_errno("pipe2");
-  UniqueFd sync_rd(sync_p[0]), sync_wr(sync_p[1]);
+  c.sync_rd.reset(sync_p[0]);
+  c.sync_wr.reset(sync_p[1]);
   if (::pipe2(report_p, O_CLOEXEC) < 0) throw_errno("pipe2");
-  UniqueFd report_rd(report_p[0]), report_wr(report_p[1]);
+  c.report_rd.reset(report_p[0]);
+  c.report_wr.reset(report_p[1]);
   if (::pipe2(status_p, O_CLOEXEC) < 0) throw_errno("pipe2");
-  UniqueFd status_rd(status_p[0]), status_wr(status_p[1]);
-  UniqueFd self_pidfd(static_cast<int>(::syscall(SYS_pidfd_open, ::getpid(), 0)));
-  plan.sync_fd = sync_rd.get();
-  plan.report_fd = report_wr.get();
-  plan.status_fd = status_wr.get();
-  plan.parent_pidfd = self_pidfd.get();
+  c.status_rd.reset(status_p[0]);
+  c.status_wr.reset(status_p[1]);
+  c.self_pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, ::getpid(), 0)));
+  plan.sync_fd = c.sync_rd.get();
+  plan.report_fd = c.report_wr.get();
+  plan.status_fd = c.status_wr.get();
+  plan.parent_pidfd = c.self_pidfd.get();
   plan.stdout_fd = opts.stdout_fd;
   plan.stderr_fd = opts.stderr_fd;
   plan.mark_fifo = opts.mark_fifo;
   plan.init_image_fd = with_context("preparing the container init", [] { return init_image_fd(); });
   plan.cgroup_v1_hierarchies = opts.cgroup_v1_hierarchies;
+  return c;
+}
 
+// Step 7. clone3 into new namespaces (and, where the kernel can, straight into the run's cgroup);
+// the child runs run_container_child and never returns here.
+struct Cloned {
+  pid_t pid = -1;
+  int pidfd = -1;
+  CgroupPlacement placement = CgroupPlacement::kNone;
+};
+Cloned clone_into_namespaces(const ProcessSpec& spec, const LaunchOptions& opts, bool userns,
+                             LaunchPlan& plan) {
+  Cloned out;
   std::uint64_t flags =
       CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP | CLONE_PIDFD;
   if (spec.net != NetMode::kHost) flags |= CLONE_NEWNET;
   if (userns) flags |= CLONE_NEWUSER;
-
-  // The child inherits these handlers and blocks the signals first thing (init.cpp), so one
-  // that arrives during setup waits in init until the workload exists.
-  if (opts.forward_signals) s_->forwarder.emplace(SignalForwarder::Policy::kPassAll);
   int child_pidfd = -1;
   CloneArgs args{};
   args.flags = flags;
@@ -278,7 +334,7 @@ void Container::start(const ProcessSpec& spec, const LaunchOptions& opts) {
     args.cgroup = static_cast<std::uint64_t>(opts.cgroup_fd);
     pid = ::syscall(SYS_clone3, &args, sizeof args);
     if (pid == 0) run_container_child(plan);
-    if (pid > 0) s_->placement = CgroupPlacement::kCloneIntoCgroup;
+    if (pid > 0) out.placement = CgroupPlacement::kCloneIntoCgroup;
     if (pid < 0 && errno != EINVAL && errno != ENOSYS && errno != EPERM && errno != E2BIG)
       throw_errno("clone3 into cgroup");
     args.flags &= ~CLONE_INTO_CGROUP;
@@ -305,66 +361,73 @@ void Container::start(const ProcessSpec& spec, const LaunchOptions& opts) {
       throw Error(std::string("clone into new namespaces: ") + std::strerror(err) + hint);
     }
     if (opts.cgroup_fd >= 0 || !opts.cgroup_join_fds.empty())
-      s_->placement = CgroupPlacement::kCgroupProcs;
+      out.placement = CgroupPlacement::kCgroupProcs;
   }
-  s_->pid = static_cast<pid_t>(pid);
-  s_->pidfd.reset(child_pidfd);
-  if (s_->forwarder) s_->forwarder->set_target(s_->pidfd.get());
-  sync_rd.reset();
-  report_wr.reset();
-  status_wr.reset();
-  self_pidfd.reset();
-  s_->status_rd = std::move(status_rd);
+  out.pid = static_cast<pid_t>(pid);
+  out.pidfd = child_pidfd;
+  return out;
+}
 
-  // From here an exception kills and reaps the child in ~Container.
-  if (userns) apply_id_maps(idmap, s_->pid);
-  if (s_->placement == CgroupPlacement::kCgroupProcs) {
+// Step 8. While the child waits for the go: its id maps, and its cgroups when it could not be
+// cloned into them.
+void map_ids_and_place(bool userns, const IdMapPlan& idmap, CgroupPlacement placement,
+                       const LaunchOptions& opts, pid_t pid) {
+  if (userns) apply_id_maps(idmap, pid);
+  if (placement == CgroupPlacement::kCgroupProcs) {
     std::vector<int> cgroups = opts.cgroup_join_fds;
     if (opts.cgroup_fd >= 0) cgroups.insert(cgroups.begin(), opts.cgroup_fd);
     with_context("placing the container into its cgroup", [&] {
-      for (int fd : cgroups) write_file_at(fd, "cgroup.procs", std::to_string(s_->pid));
+      for (int fd : cgroups) move_into_cgroup(fd, pid);
     });
   }
-  char go = 'G';
-  {
-    // The child may already be gone (killed during setup): the write must then fail with EPIPE
-    // and unwind through the destructors (reap, cgroup removal), not kill cgprof by SIGPIPE
-    // with the cgroup and result left behind (seen in the VM: a run interrupted while starting).
-    struct sigaction ignore {}, old {};
-    ignore.sa_handler = SIG_IGN;
-    ::sigaction(SIGPIPE, &ignore, &old);
-    ssize_t n = ::write(sync_wr.get(), &go, 1);
-    int err = errno;
-    ::sigaction(SIGPIPE, &old, nullptr);
-    if (n != 1 && err == EPIPE)
-      throw Error("the container's init exited during setup, before it was released (killed?)");
-    if (n != 1) {
-      errno = err;
-      throw_errno("release container init");
-    }
-  }
-  sync_wr.reset();
+}
 
+// Step 9. The go: from here the child sets the container up.
+void release_child(UniqueFd sync_wr) {
+  char go = 'G';
+  // The child may already be gone (killed during setup): the write must then fail with EPIPE
+  // and unwind through the destructors (reap, cgroup removal), not kill cgprof by SIGPIPE
+  // with the cgroup and result left behind (seen in the VM: a run interrupted while starting).
+  struct sigaction ignore {}, old {};
+  ignore.sa_handler = SIG_IGN;
+  ::sigaction(SIGPIPE, &ignore, &old);
+  ssize_t n = ::write(sync_wr.get(), &go, 1);
+  int err = errno;
+  ::sigaction(SIGPIPE, &old, nullptr);
+  if (n != 1 && err == EPIPE)
+    throw Error("the container's init exited during setup, before it was released (killed?)");
+  if (n != 1) {
+    errno = err;
+    throw_errno("release container init");
+  }
+}
+
+}  // namespace
+
+// Step 10. The child's report, until it execs the init (the pipe closes on exec): the exec's
+// timestamp, or what failed (the child is then reaped and the error thrown).
+void Container::State::await_exec(int report_rd, const ProcessSpec& spec, const LaunchPlan& plan,
+                                  bool quiet) {
   ChildMsg m{};
   ChildMsg failure{};
   bool about_to_exec = false;
-  while (read_msg(report_rd.get(), &m)) {
+  while (read_msg(report_rd, &m)) {
     if (m.notice & 1) {
-      s_->overlay = false;
-      if (!opts.quiet)
+      overlay = false;
+      if (!quiet)
         std::fprintf(stderr,
                      "cgprof: overlayfs unavailable here; running with a read-only rootfs "
                      "(tmpfs on /tmp)\n");
     }
     if (m.kind == ChildMsg::kAboutToExec) {
       about_to_exec = true;
-      s_->exec_start_ns = m.ts_ns;
+      exec_start_ns = m.ts_ns;
     } else if (m.kind == ChildMsg::kExecFailed || m.kind == ChildMsg::kSetupFailed) {
       failure = m;
     }
   }
   if (failure.kind == ChildMsg::kExecFailed) {
-    s_->reap();
+    reap();
     const std::string& cmd = spec.argv[0];
     std::string why = failure.value == ENOENT && cmd.find('/') == std::string::npos
                           ? "executable file not found in $PATH (" + plan.path_env + ")"
@@ -373,19 +436,53 @@ void Container::start(const ProcessSpec& spec, const LaunchOptions& opts) {
                 failure.value);
   }
   if (failure.kind == ChildMsg::kSetupFailed) {
-    s_->reap();
+    reap();
     throw Error(std::string("setting up the container: ") + failure.text, failure.code,
                 failure.value);
   }
   if (!about_to_exec) {
-    siginfo_t si = s_->reap();
+    siginfo_t si = reap();
     ExitStatus st = exit_status_from_wait(si.si_code, si.si_status);
     throw Error(
         "container init ended before running the command (" +
         (st.signal ? "signal " + std::to_string(st.signal) : "exit " + std::to_string(st.code)) +
         ")");
   }
-  if (s_->exec_start_ns == 0) s_->exec_start_ns = now_ns();
+  if (exec_start_ns == 0) exec_start_ns = now_ns();
+}
+
+void Container::start(const ProcessSpec& spec, const LaunchOptions& opts) {
+  if (s_->started) throw Error("internal: Container::start called twice");
+  if (spec.argv.empty()) throw Error("no command given to run in the container");
+  s_->started = true;
+
+  LaunchPlan plan;
+  plan.spec = &spec;
+  plan.layer_fds.assign(spec.rootfs_layers.size(), -1);
+  UniqueFd rootfs_fd = open_rootfs(spec);                                          // 1
+  IdMapPlan idmap;
+  const bool userns = plan_user_namespace(spec, opts, rootfs_fd.get(), plan, &idmap);  // 2
+  s_->userns = userns;
+  std::vector<UniqueFd> volume_fds = open_volumes(spec, plan);                     // 3
+  plan_process(spec, plan);                                                        // 4
+  plan_confinement(spec, plan);                                                    // 5
+  Channels ch = open_channels(opts, plan);                                         // 6
+
+  // The child inherits these handlers and blocks the signals first thing (init.cpp), so one
+  // that arrives during setup waits in init until the workload exists.
+  if (opts.forward_signals) s_->forwarder.emplace(SignalForwarder::Policy::kPassAll);
+  Cloned child = clone_into_namespaces(spec, opts, userns, plan);                  // 7
+  s_->placement = child.placement;
+  s_->pid = child.pid;
+  s_->pidfd.reset(child.pidfd);
+  if (s_->forwarder) s_->forwarder->set_target(s_->pidfd.get());
+  ch.close_child_ends();
+  s_->status_rd = std::move(ch.status_rd);
+
+  // From here an exception kills and reaps the child in ~Container.
+  map_ids_and_place(userns, idmap, s_->placement, opts, s_->pid);                  // 8
+  release_child(std::move(ch.sync_wr));                                            // 9
+  s_->await_exec(ch.report_rd.get(), spec, plan, opts.quiet);                      // 10
 }
 
 ExitStatus Container::wait() {

@@ -72,8 +72,4 @@ int init_image_fd();
 int setup_rootfs(LaunchPlan& plan, ChildMsg* msg, bool* used_overlay);
 void child_fail_msg(ChildMsg* msg, const char* what, const char* path, int err);
 
-// Writes "lowerdir=/proc/self/fd/A:/proc/self/fd/B..." (fds top first) into buf without
-// allocating. Returns its length, or -1 when it does not fit. Also used by the image store.
-int format_overlay_lowerdir(char* buf, size_t size, const int* fds, size_t n);
-
 }  // namespace cgprof::sandbox

@@ -1,11 +1,9 @@
 // User and group resolution from the rootfs's own /etc/passwd and /etc/group (never the host's).
-#include <linux/openat2.h>
-#include <sys/syscall.h>
-
 #include <cerrno>
 
 #include "cgprof/error.hpp"
 #include "cgprof/sandbox.hpp"
+#include "cgprof/sys.hpp"
 
 namespace cgprof::sandbox {
 namespace {
@@ -49,10 +47,7 @@ std::optional<std::uint32_t> parse_id(std::string_view s) {
 // blocking, so a FIFO fails at once instead of hanging, and a link to a device (/dev/zero) is
 // refused instead of read until memory runs out.
 std::string read_in_root(int rootfs_fd, const char* path) {
-  open_how how{};
-  how.flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  int fd = static_cast<int>(::syscall(SYS_openat2, rootfs_fd, path, &how, sizeof how));
+  int fd = openat2_fd(rootfs_fd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY, RESOLVE_IN_ROOT);
   if (fd < 0) {
     if (errno == ENOENT) return {};
     throw_errno("open rootfs", path);

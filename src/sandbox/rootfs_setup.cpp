@@ -10,7 +10,6 @@
 // Every target inside the new root is resolved with openat2(RESOLVE_IN_ROOT) from the root's fd,
 // so a symlink in the rootfs can never redirect a mount onto the host.
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -20,6 +19,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "cgprof/sys.hpp"
 #include "src/sandbox/launch_plan.hpp"
 
 namespace cgprof::sandbox {
@@ -51,11 +51,9 @@ struct Fail {
   }
 };
 
+// -errno instead of -1, as the other child-side helpers return.
 int openat2_in_root(int root_fd, const char* rel, int flags) {
-  open_how how{};
-  how.flags = static_cast<unsigned>(flags | O_CLOEXEC);
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  int fd = static_cast<int>(::syscall(SYS_openat2, root_fd, rel, &how, sizeof how));
+  int fd = openat2_fd(root_fd, rel, flags, RESOLVE_IN_ROOT);
   return fd < 0 ? -errno : fd;
 }
 
@@ -402,16 +400,6 @@ int setup_volumes(const LaunchPlan& plan, int root_fd, const Fail& fail) {
 }
 
 }  // namespace
-
-int format_overlay_lowerdir(char* buf, size_t size, const int* fds, size_t n) {
-  size_t len = 0;
-  for (size_t i = 0; i < n; ++i) {
-    int w = snprintf(buf + len, size - len, "%s/proc/self/fd/%d", i ? ":" : "lowerdir=", fds[i]);
-    if (w < 0 || static_cast<size_t>(w) >= size - len) return -1;
-    len += static_cast<size_t>(w);
-  }
-  return static_cast<int>(len);
-}
 
 void child_fail_msg(ChildMsg* msg, const char* what, const char* path, int err) {
   msg->kind = ChildMsg::kSetupFailed;

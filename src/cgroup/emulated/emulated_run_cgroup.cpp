@@ -22,6 +22,7 @@
 #include "cgprof/cgroup_emulated.hpp"
 #include "cgprof/clock.hpp"
 #include "cgprof/error.hpp"
+#include "cgprof/sys.hpp"
 
 namespace cgprof {
 namespace {
@@ -33,16 +34,6 @@ constexpr uint64_t kMemoryPollNs = 2'000'000;
 
 void send(int pidfd, int sig) {
   if (pidfd >= 0) ::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0);
-}
-
-std::vector<unsigned> own_affinity() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  std::vector<unsigned> cpus;
-  if (::sched_getaffinity(0, sizeof set, &set) != 0) throw_errno("sched_getaffinity", "cgprof");
-  for (unsigned c = 0; c < CPU_SETSIZE; ++c)
-    if (CPU_ISSET(c, &set)) cpus.push_back(c);
-  return cpus;
 }
 
 std::vector<int> numeric_entries(const std::string& dir) {
@@ -223,7 +214,7 @@ std::unique_ptr<EmulatedRunCgroup> EmulatedRunCgroup::create(const RunCgroupOpti
     w.files.emplace_back("cpu.max (emulated: SIGSTOP/SIGCONT)",
                          std::to_string(quota_us) + " " + std::to_string(l.cpu_period_us));
   }
-  std::vector<unsigned> avail = own_affinity();
+  std::vector<unsigned> avail = own_cpu_affinity();
   std::string cpus = cpuset_cpus_value(l, format_cpu_ranges(avail), &w.notices);
   if (!cpus.empty()) {
     cg->cpus_ = parse_cpu_ranges(cpus);
@@ -284,7 +275,7 @@ void EmulatedRunCgroup::attach(pid_t init_pid, int init_pidfd) {
       if (::prlimit(pid, RLIMIT_NPROC, &rl, nullptr) != 0 && errno != ESRCH)
         throw_errno("prlimit RLIMIT_NPROC", "the container's process " + std::to_string(pid));
   }
-  unsigned cores = static_cast<unsigned>(cpus_.empty() ? own_affinity().size() : cpus_.size());
+  unsigned cores = static_cast<unsigned>(cpus_.empty() ? own_cpu_affinity().size() : cpus_.size());
   enforcer_ = std::make_unique<Enforcer>(procfs_.get(), init_pidfd_, limits_, cores,
                                          counters_.get());
 }

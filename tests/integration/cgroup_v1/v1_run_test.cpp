@@ -22,10 +22,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-bool exists(const std::string& p) {
-  struct stat st;
-  return ::stat(p.c_str(), &st) == 0;
-}
+using cgprof::testing_util::exists;
 
 // Every run cgroup in any v1 hierarchy whose owner is `pid` (named "pid<PID>-...").
 std::vector<std::string> run_cgroups_of(pid_t pid) {

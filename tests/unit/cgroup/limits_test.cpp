@@ -25,15 +25,6 @@ TEST(CpuMax, QuotaIsCoresTimesSpeedTimesPeriod) {
   EXPECT_EQ(cgroup_cpu_max(l), "1000 20000");
 }
 
-TEST(CpuList, ParsesAndFormatsRanges) {
-  EXPECT_EQ(parse_cpu_ranges("0-3,6\n"), (std::vector<unsigned>{0, 1, 2, 3, 6}));
-  EXPECT_EQ(parse_cpu_ranges(""), std::vector<unsigned>{});
-  EXPECT_EQ(format_cpu_ranges({0, 1, 2, 5, 7, 8}), "0-2,5,7-8");
-  EXPECT_THROW(parse_cpu_ranges("3-1"), Error);
-  EXPECT_THROW(parse_cpu_ranges("0,"), Error);
-  EXPECT_THROW(parse_cpu_ranges("a"), Error);
-}
-
 TEST(Cpuset, CoresTakeTheFirstAvailableCpus) {
   Limits l;
   l.cores = 2;

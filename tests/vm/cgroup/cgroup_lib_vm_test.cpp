@@ -17,6 +17,7 @@
 
 #include "cgprof/cgroup.hpp"
 #include "cgprof/error.hpp"
+#include "tests/common/test_env.hpp"
 
 namespace cgprof {
 namespace {
@@ -52,10 +53,7 @@ uint64_t stat_field(const std::string& text, const std::string& key) {
   return std::stoull(text.substr(at + key.size() + 1));
 }
 
-bool exists(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0;
-}
+using cgprof::testing_util::exists;
 
 TEST(CgroupVm, CreatesLeafUnderCgprofWithLimitsAndRemovesIt) {
   RunCgroupOptions o;

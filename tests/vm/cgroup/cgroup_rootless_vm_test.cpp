@@ -14,14 +14,12 @@
 
 #include "cgprof/cgroup.hpp"
 #include "cgprof/error.hpp"
+#include "tests/common/test_env.hpp"
 
 namespace cgprof {
 namespace {
 
-bool exists(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0;
-}
+using cgprof::testing_util::exists;
 
 std::string own_cgroup() {
   std::string s = read_file("/proc/self/cgroup");

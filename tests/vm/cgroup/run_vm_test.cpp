@@ -55,10 +55,7 @@ class RunVm : public ::testing::Test {
   std::string rootfs_;
 };
 
-bool exists(const std::string& p) {
-  struct stat st;
-  return ::stat(p.c_str(), &st) == 0;
-}
+using cgprof::testing_util::exists;
 
 TEST_F(RunVm, HalfACpuGivesAboutHalfACoreAndThrottles) {
   std::string out = fresh_output_dir("cpus");

@@ -22,10 +22,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool exists(const std::string& p) {
-  struct stat st;
-  return ::stat(p.c_str(), &st) == 0;
-}
+using cgprof::testing_util::exists;
 
 // The run cgroups (children of every "cgprof" cgroup) whose owner is `pid`.
 std::vector<std::string> run_cgroups_of(pid_t pid) {

@@ -41,10 +41,7 @@ json read_json(const std::string& path) {
   return json::parse(cgprof::read_file_or_empty(path), nullptr, false);
 }
 
-bool exists(const std::string& p) {
-  struct stat st;
-  return ::stat(p.c_str(), &st) == 0;
-}
+using cgprof::testing_util::exists;
 
 std::string profile_file(const std::string& device) {
   return env("CGPROF_SOURCE_DIR") + "/configs/devices/" + device + ".toml";

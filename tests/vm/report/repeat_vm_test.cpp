@@ -20,10 +20,7 @@ namespace {
 
 using nlohmann::json;
 
-bool exists(const std::string& p) {
-  struct stat st;
-  return ::stat(p.c_str(), &st) == 0;
-}
+using cgprof::testing_util::exists;
 
 json read_json_file(const std::string& path) {
   std::ifstream f(path);

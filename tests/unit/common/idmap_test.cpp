@@ -1,10 +1,10 @@
-#include "src/sandbox/idmap.hpp"
+#include "cgprof/idmap.hpp"
 
 #include <gtest/gtest.h>
 
 #include "cgprof/error.hpp"
 
-namespace cgprof::sandbox {
+namespace cgprof {
 namespace {
 
 TEST(SubidRange, ByNameOrUidFirstMatchWins) {
@@ -69,4 +69,4 @@ TEST(IdMapPlan, RootWithoutASubordinateRangeIsRefused) {
 }
 
 }  // namespace
-}  // namespace cgprof::sandbox
+}  // namespace cgprof

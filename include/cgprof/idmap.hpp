@@ -1,4 +1,6 @@
-// User-namespace id maps: who we map to what, and how the maps get written.
+// User-namespace id maps: who we map to what, and how the maps get written. Shared by the
+// sandbox (a rootless run's user namespace) and the image store (a rootless unpack shifts owners
+// exactly as a run maps them), so it lives in common, below both.
 #pragma once
 
 #include <sys/types.h>
@@ -9,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-namespace cgprof::sandbox {
+namespace cgprof {
 
 struct IdRange {
   std::uint32_t start = 0;
@@ -44,4 +46,4 @@ IdMapPlan caller_id_maps();
 // Writes the maps for pid (called by the parent while the child waits). Throws Error.
 void apply_id_maps(const IdMapPlan& plan, pid_t pid);
 
-}  // namespace cgprof::sandbox
+}  // namespace cgprof

@@ -1,26 +1,18 @@
-// Start/end snapshots of a cgroup's counters, host information, and new run metadata.
+// The counters of a run cgroup: snapshots for the totals (read_counters) and the files the
+// sampler preads at every tick (open_counter_files). The one place outside the backends' own
+// code that opens a controller file.
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
-#include <cstdio>
-#include <cstdlib>
-#include <ctime>
-#include <fstream>
-#include <random>
 
 #include "cgprof/cgroup.hpp"
 #include "cgprof/cgroup_emulated.hpp"
 #include "cgprof/cgroup_v1.hpp"
 #include "cgprof/clock.hpp"
 #include "cgprof/error.hpp"
-#include "cgprof/result.hpp"
-#include "cgprof/sys.hpp"
-#include "cgprof_config.h"
+#include "cgprof/stat_parsers.hpp"
 
 namespace cgprof {
 namespace {
@@ -30,6 +22,14 @@ std::optional<std::string> try_read(int dirfd, const char* name) {
 }
 std::optional<uint64_t> try_value(int dirfd, const char* name) {
   return try_read_cgroup_value(dirfd, name);
+}
+
+// The network namespace's counters through a pid in it (net_pid <= 0: none).
+void read_net(pid_t net_pid, CounterSnapshot* s) {
+  if (net_pid <= 0) return;
+  std::string path = "/proc/" + std::to_string(net_pid) + "/net/dev";
+  if (auto t = try_read(AT_FDCWD, path.c_str()))
+    s->has_net = parse_net_dev(t->data(), t->size(), &s->net);
 }
 
 }  // namespace
@@ -65,12 +65,7 @@ CounterSnapshot read_counters(int cgroup_dirfd, pid_t net_pid) {
   s.memory_peak = try_value(cgroup_dirfd, "memory.peak");
   s.pids_current = try_value(cgroup_dirfd, "pids.current");
   s.pids_peak = try_value(cgroup_dirfd, "pids.peak");
-  if (net_pid > 0) {
-    std::string path = "/proc/" + std::to_string(net_pid) + "/net/dev";
-    if (auto t = try_read(AT_FDCWD, path.c_str())) {
-      s.has_net = parse_net_dev(t->data(), t->size(), &s.net);
-    }
-  }
+  read_net(net_pid, &s);
   return s;
 }
 
@@ -124,107 +119,78 @@ CounterSnapshot read_counters(const CgroupDirs& dirs, pid_t net_pid) {
   s.memory_peak_file = "memory.max_usage_in_bytes";
   s.has_io = v1::blkio_stat(dirs.blkio, &s.io);
   v1::pids_stat(dirs.pids, &s.pids_current, &s.pids_peak);
-  if (net_pid > 0) {
-    std::string path = "/proc/" + std::to_string(net_pid) + "/net/dev";
-    if (auto t = try_read(AT_FDCWD, path.c_str())) {
-      s.has_net = parse_net_dev(t->data(), t->size(), &s.net);
-    }
-  }
+  read_net(net_pid, &s);
   return s;
 }
 
-HostInfo read_host_info() {
-  HostInfo h;
-  utsname u;
-  if (::uname(&u) == 0) {
-    h.kernel = u.release;
-    h.hostname = u.nodename;
-  }
-  long n = ::sysconf(_SC_NPROCESSORS_ONLN);
-  h.cores = n > 0 ? static_cast<unsigned>(n) : 0;
-  std::ifstream cpuinfo("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(cpuinfo, line)) {
-    if (line.rfind("model name", 0) == 0) {
-      size_t colon = line.find(':');
-      if (colon != std::string::npos) {
-        size_t b = line.find_first_not_of(" \t", colon + 1);
-        h.cpu_model = b == std::string::npos ? "" : line.substr(b);
+namespace {
+
+struct CounterFileSpec {
+  const char* name;
+  const char* fallback;  // opened when `name` does not exist (older kernels)
+  int CgroupDirs::*dir;
+  CounterFile kind;
+  unsigned group;
+};
+constexpr CounterFileSpec kV2Files[] = {
+    {"cpu.stat", nullptr, &CgroupDirs::unified, CounterFile::kCpuStat, kCountersCpu},
+    {"memory.current", nullptr, &CgroupDirs::unified, CounterFile::kMemoryCurrent, kCountersMemory},
+    {"memory.stat", nullptr, &CgroupDirs::unified, CounterFile::kMemoryStat, kCountersMemory},
+    {"memory.events", nullptr, &CgroupDirs::unified, CounterFile::kMemoryEvents, kCountersMemory},
+    {"io.stat", nullptr, &CgroupDirs::unified, CounterFile::kIoStat, kCountersIo},
+    {"pids.current", nullptr, &CgroupDirs::unified, CounterFile::kPidsCurrent, kCountersPids},
+    {"cpu.pressure", nullptr, &CgroupDirs::unified, CounterFile::kCpuPressure, kCountersPsi},
+    {"memory.pressure", nullptr, &CgroupDirs::unified, CounterFile::kMemoryPressure, kCountersPsi},
+    {"io.pressure", nullptr, &CgroupDirs::unified, CounterFile::kIoPressure, kCountersPsi},
+};
+constexpr CounterFileSpec kV1Files[] = {
+    {"cpuacct.usage", nullptr, &CgroupDirs::cpuacct, CounterFile::kV1CpuacctUsage, kCountersCpu},
+    {"cpuacct.stat", nullptr, &CgroupDirs::cpuacct, CounterFile::kV1CpuacctStat, kCountersCpu},
+    {"cpu.stat", nullptr, &CgroupDirs::cpu, CounterFile::kV1CpuStat, kCountersCpu},
+    {"memory.usage_in_bytes", nullptr, &CgroupDirs::memory, CounterFile::kV1MemoryUsage,
+     kCountersMemory},
+    {"memory.stat", nullptr, &CgroupDirs::memory, CounterFile::kV1MemoryStat, kCountersMemory},
+    {"memory.oom_control", nullptr, &CgroupDirs::memory, CounterFile::kV1OomControl,
+     kCountersMemory},
+    {"memory.failcnt", nullptr, &CgroupDirs::memory, CounterFile::kV1Failcnt, kCountersMemory},
+    {"blkio.throttle.io_service_bytes_recursive", "blkio.throttle.io_service_bytes",
+     &CgroupDirs::blkio, CounterFile::kV1BlkioBytes, kCountersIo},
+    {"blkio.throttle.io_serviced_recursive", "blkio.throttle.io_serviced", &CgroupDirs::blkio,
+     CounterFile::kV1BlkioOps, kCountersIo},
+    {"pids.current", nullptr, &CgroupDirs::pids, CounterFile::kV1PidsCurrent, kCountersPids},
+};
+
+// -1 when absent (no such file, not ours to read, or the controller is not mounted: dirfd -1).
+int open_counter(int dirfd, const char* name) {
+  if (dirfd < 0) return -1;
+  int fd = ::openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+  if (fd < 0 && errno != ENOENT && errno != EACCES && errno != EPERM) throw_errno("open", name);
+  return fd;
+}
+
+}  // namespace
+
+CounterFiles open_counter_files(const CgroupDirs& dirs, unsigned groups) {
+  CounterFiles out;
+  auto open_all = [&](const auto& specs) {
+    for (const CounterFileSpec& spec : specs) {
+      if (!(groups & spec.group)) continue;
+      const char* name = spec.name;
+      int fd = open_counter(dirs.*spec.dir, name);
+      if (fd < 0 && spec.fallback) fd = open_counter(dirs.*spec.dir, name = spec.fallback);
+      if (fd < 0) {
+        out.absent.emplace_back(spec.name);
+        continue;
       }
-      break;
+      out.opened.push_back({UniqueFd(fd), spec.kind, name});
     }
+  };
+  if (dirs.version == 1) {
+    open_all(kV1Files);
+  } else {
+    open_all(kV2Files);
   }
-  return h;
-}
-
-ReferenceScore measure_reference_score() {
-  // Chunks of a fixed loop: xorshift64 (integer shifts and xors) feeding a dependent
-  // multiply-add chain, so neither the compiler nor the CPU can skip or overlap much of it. The
-  // rate is per CPU second of this thread, so time spent preempted on a busy host does not count;
-  // the median chunk ignores the first, slower chunks while the core clocks up.
-  constexpr uint64_t kChunk = 1 << 16;
-  constexpr int64_t kCpuBudgetNs = 50'000'000, kWallBudgetNs = 250'000'000;
-  auto thread_cpu_ns = [] { return static_cast<int64_t>(clock_ns(CLOCK_THREAD_CPUTIME_ID)); };
-  uint64_t a = 0x9E3779B97F4A7C15ull;
-  double f = 1.0;
-  std::vector<double> rates;
-  const int64_t cpu0 = thread_cpu_ns(), wall0 = static_cast<int64_t>(monotonic_ns());
-  int64_t cpu = cpu0;
-  while (cpu - cpu0 < kCpuBudgetNs && static_cast<int64_t>(monotonic_ns()) - wall0 < kWallBudgetNs) {
-    for (uint64_t i = 0; i < kChunk; ++i) {
-      a ^= a << 13;
-      a ^= a >> 7;
-      a ^= a << 17;
-      f = f * 0.9999999 + static_cast<double>(a & 0xff) * 1e-7;
-    }
-    const int64_t now = thread_cpu_ns();
-    if (now > cpu) rates.push_back(static_cast<double>(kChunk) / 1e6 / (static_cast<double>(now - cpu) / 1e9));
-    cpu = now;
-  }
-  volatile double sink = f + static_cast<double>(a & 1);  // keeps the loop's result alive
-  (void)sink;
-  ReferenceScore s;
-  s.name = "cgprof-ref-1";
-  s.cpu_seconds = static_cast<double>(cpu - cpu0) / 1e9;
-  if (!rates.empty()) {
-    std::nth_element(rates.begin(), rates.begin() + rates.size() / 2, rates.end());
-    s.rate = rates[rates.size() / 2];
-  }
-  return s;
-}
-
-std::string new_run_id() {
-  time_t now = ::time(nullptr);
-  tm utc;
-  gmtime_r(&now, &utc);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &utc);
-  std::random_device rd;
-  char suffix[8];
-  std::snprintf(suffix, sizeof suffix, "%04x", static_cast<unsigned>(rd() & 0xffff));
-  return std::string(stamp) + "-" + suffix;
-}
-
-std::string utc_timestamp_now() {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  tm utc;
-  gmtime_r(&ts.tv_sec, &utc);
-  char buf[48];
-  size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &utc);
-  std::snprintf(buf + n, sizeof buf - n, ".%03ldZ", ts.tv_nsec / 1000000);
-  return buf;
-}
-
-RunResult new_run_result() {
-  RunResult r;
-  r.cgprof_version = CGPROF_VERSION;
-  r.run_id = new_run_id();
-  r.started_at = utc_timestamp_now();
-  r.host = read_host_info();
-  const char* ref = std::getenv("CGPROF_REFERENCE_SCORE");
-  if (!ref || std::string(ref) != "0") r.host.reference = measure_reference_score();
-  return r;
+  return out;
 }
 
 }  // namespace cgprof

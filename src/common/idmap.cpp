@@ -1,4 +1,4 @@
-#include "src/sandbox/idmap.hpp"
+#include "cgprof/idmap.hpp"
 
 #include <pwd.h>
 #include <spawn.h>
@@ -14,7 +14,7 @@
 
 extern char** environ;
 
-namespace cgprof::sandbox {
+namespace cgprof {
 namespace {
 
 std::optional<std::uint32_t> to_u32(std::string_view s) {
@@ -207,4 +207,4 @@ void apply_id_maps(const IdMapPlan& plan, pid_t pid) {
   });
 }
 
-}  // namespace cgprof::sandbox
+}  // namespace cgprof
