@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -14,6 +15,7 @@
 
 #include "cgprof/device.hpp"
 #include "cgprof/image.hpp"
+#include "cgprof/report.hpp"
 #include "cgprof/sandbox.hpp"
 
 namespace cgprof::run {
@@ -67,6 +69,58 @@ int run_workload(const RunRequest& request);
 std::vector<std::string> image_argv(const image::ImageConfig& config,
                                     const std::optional<std::string>& entrypoint,
                                     const std::vector<std::string>& args);
+
+// ---- experiments (experiment.cpp; docs/formats/experiment.md) ----
+//
+// Each cell of the matrix is a planned `cgprof run` command line (report::PlannedRun::argv, so
+// the index and --dry-run show exactly what runs), run in this process from the experiment
+// file's directory.
+
+// Parses the words after "cgprof run" of a planned command line into a request. The CLI owns
+// the option grammar of `cgprof run`, so the caller passes its parser in
+// (cli::parse_run_command_line). Throws Error for a bad command line.
+using RunCommandParser = std::function<RunRequest(const std::vector<std::string>& run_args)>;
+
+// An experiment file read and planned, with the state of every run directory.
+struct ExperimentRun {
+  report::Experiment experiment;
+  std::string output;                       // absolute result directory
+  std::vector<report::PlannedRun> plan;     // matrix order
+  std::vector<report::RunDirState> states;  // one per planned run
+};
+// Reads FILE (errors name its line and key), plans it into OUTPUT (default: the file's `output`,
+// relative to the file; created) and inspects every run directory.
+ExperimentRun open_experiment(const std::string& file, const std::string& output);
+// OUTPUT/index.json and OUTPUT/index.csv from the plan and the states, each written atomically.
+void write_experiment_index(const ExperimentRun& x);
+
+struct CellResult {
+  bool ran = false;      // false: its directory held a complete run already; nothing was done
+  int status = 0;        // the run's exit status (docker's; 125 when cgprof failed)
+  int stop_signal = 0;   // a stop signal (SIGINT/SIGTERM/SIGHUP) reached this process: stop
+  report::RunDirState state;  // the run directory afterwards (also in x.states[index])
+};
+// THE per-cell entry point (`cgprof experiment`, one Slurm array task): runs cell `index`
+// (0-based, matrix order) in this process. A complete run directory is left alone; an
+// incomplete one is removed and the run made from scratch. Prints "[i/n] WORKLOAD on DEVICE,
+// run r/R", then the run's own output; a cgprof error of the run is printed as `cgprof run`
+// prints it and becomes status 125 with an incomplete state. Does not write the index (tasks of
+// an array would race on it: write_experiment_index afterwards, from one process). Throws Error
+// only for an index out of range or a directory it cannot prepare.
+CellResult run_experiment_cell(ExperimentRun& x, std::size_t index, const RunCommandParser& parse);
+
+struct ExperimentSummary {
+  std::size_t already = 0;   // complete before this invocation
+  std::size_t ran = 0;       // runs made now
+  std::size_t failed = 0;    // of those, complete with a non-zero workload exit
+  std::size_t complete = 0;  // complete afterwards
+  int stop_signal = 0;       // interrupted by this signal (rerun to resume); 0: not
+};
+// Every cell in matrix order, skipping complete ones, writing the index after each run. A stop
+// signal (Ctrl-C) goes to the run in progress, which records itself as interrupted; the
+// experiment then stops. Throws Error naming the run and its command line when a run did not
+// complete because cgprof failed.
+ExperimentSummary run_experiment(ExperimentRun& x, const RunCommandParser& parse);
 
 // ---- `cgprof devices show` (cgroup_preview.cpp) ----
 

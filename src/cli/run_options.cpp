@@ -83,4 +83,18 @@ run::RunRequest make_run_request(const RunArgs& a) {
   return r;
 }
 
+run::RunRequest parse_run_command_line(const std::vector<std::string>& run_args) {
+  CLI::App cmd{"", "run"};
+  RunArgs a;
+  add_run_options(&cmd, a);
+  std::vector<std::string> reversed(run_args.rbegin(), run_args.rend());  // CLI11's order
+  try {
+    cmd.parse(reversed);
+  } catch (const CLI::ParseError& e) {
+    // As main() words a bad `cgprof run` command line.
+    throw Error(std::string(e.what()) + " (see 'cgprof run --help')");
+  }
+  return make_run_request(a);
+}
+
 }  // namespace cgprof::cli

@@ -25,4 +25,9 @@ void add_run_options(CLI::App* cmd, RunArgs& a);
 // image unpack options. Throws Error naming the option.
 run::RunRequest make_run_request(const RunArgs& a);
 
+// The request of one planned `cgprof run` command line of an experiment (`run_args`: the words
+// after "cgprof run"), parsed exactly as `cgprof run` parses its own; a run::RunCommandParser.
+// Throws Error with the line `cgprof run` would print for a bad command line.
+run::RunRequest parse_run_command_line(const std::vector<std::string>& run_args);
+
 }  // namespace cgprof::cli
