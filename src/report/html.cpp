@@ -129,6 +129,7 @@ json metadata(const ReportRun& run) {
   row("device", r.device_name + (r.device_source.empty() ? "" : " (" + r.device_source + ")"));
   row("CPU quota", r.quota_cores ? num(*r.quota_cores, 4) + " cores" : "none");
   for (const auto& [file, value] : r.limits_written) row(file, value);
+  for (const std::string& n : r.notices) row("notice", n);
   row("image", r.image);
   row("image digest", r.image_digest);
   row("rootfs", r.rootfs);

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "cgprof/error.hpp"
@@ -389,10 +390,28 @@ PhasesResult read_phases(const Reader& r) {
   return p;
 }
 
+// cgprof.run/1: device.notices (declared, never filled), the notices that were written as
+// "notice.N" keys of device.limits_written (in N order), and device.cgroup.
+void read_v1_notices_and_cgroup(const Reader& d, RunResult* out) {
+  d.strings("notices", &out->notices);
+  std::map<unsigned long, std::string> numbered;
+  for (auto it = out->limits_written.begin(); it != out->limits_written.end();) {
+    if (it->first.rfind("notice.", 0) != 0) {
+      ++it;
+      continue;
+    }
+    numbered[std::strtoul(it->first.c_str() + 7, nullptr, 10)] = it->second;
+    it = out->limits_written.erase(it);
+  }
+  for (auto& [n, text] : numbered) out->notices.push_back(std::move(text));
+  d.str("cgroup", &out->cgroup);
+}
+
 }  // namespace
 
 std::string run_result_to_json(const RunResult& r) {
-  Json j{{"schema", r.schema.empty() ? kRunSchema : r.schema},
+  // Always the schema this writer's shape is (a cgprof.run/1 file read back is written as /2).
+  Json j{{"schema", kRunSchema},
          {"cgprof_version", r.cgprof_version},
          {"run_id", r.run_id},
          {"started_at", r.started_at},
@@ -411,9 +430,13 @@ std::string run_result_to_json(const RunResult& r) {
           {{"name", r.device_name},
            {"source", r.device_source},
            {"quota_cores", opt(r.quota_cores)},
-           {"limits_written", r.limits_written},
-           {"notices", r.notices},
-           {"cgroup", r.cgroup}}},
+           {"limits_written", r.limits_written}}},
+         {"cgroup",
+          {{"backend", r.cgroup_backend},
+           {"version", r.cgroup_version},
+           {"path", r.cgroup},
+           {"paths", r.cgroup_paths}}},
+         {"notices", r.notices},
          {"workload",
           {{"rootfs", r.rootfs},
            {"image", r.image},
@@ -430,8 +453,6 @@ std::string run_result_to_json(const RunResult& r) {
          {"wall_seconds", finite(r.wall_seconds)},
          {"totals", totals_json(r.totals)},
          {"sampler", sampler_json(r.sampler)}};
-  if (r.cgroup_version != 0)
-    j["cgroup"] = Json{{"version", r.cgroup_version}, {"paths", r.cgroup_paths}};
   if (r.phases) j["phases"] = phases_json(*r.phases);
   return j.dump(2) + "\n";
 }
@@ -450,9 +471,10 @@ RunResult run_result_from_json(const std::string& text, const std::string& sourc
     throw Error(source_name + ": no \"schema\" field; not a cgprof run.json");
   }
   out.schema = j["schema"].get<std::string>();
-  if (out.schema != kRunSchema) {
+  const bool v1 = out.schema == kRunSchemaV1;
+  if (out.schema != kRunSchema && !v1) {
     throw Error(source_name + ": schema \"" + out.schema +
-                "\" is not supported (this cgprof reads " + kRunSchema +
+                "\" is not supported (this cgprof reads " + kRunSchema + " and " + kRunSchemaV1 +
                 "); use the cgprof version that wrote it");
   }
   r.str("cgprof_version", &out.cgprof_version);
@@ -479,14 +501,19 @@ RunResult run_result_from_json(const std::string& text, const std::string& sourc
     d.str("source", &out.device_source);
     d.opt_num("quota_cores", &out.quota_cores);
     d.string_map("limits_written", &out.limits_written);
-    d.strings("notices", &out.notices);
-    d.str("cgroup", &out.cgroup);
+    if (v1) read_v1_notices_and_cgroup(d, &out);
   }
   if (r.has("cgroup")) {
     Reader c = r.obj("cgroup");
+    c.str("backend", &out.cgroup_backend);
     c.num("version", &out.cgroup_version);
+    c.str("path", &out.cgroup);
     c.string_map("paths", &out.cgroup_paths);
+    // cgprof.run/1 recorded the version only; its backends were named after it.
+    if (v1 && (out.cgroup_version == 1 || out.cgroup_version == 2))
+      out.cgroup_backend = "v" + std::to_string(out.cgroup_version);
   }
+  if (!v1) r.strings("notices", &out.notices);
   if (r.has("workload")) {
     Reader w = r.obj("workload");
     w.str("rootfs", &out.rootfs);

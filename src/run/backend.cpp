@@ -15,4 +15,8 @@ std::unique_ptr<CgroupBackend> select_cgroup_backend(const RunRequest& request,
   return create_run_cgroup(cgo);
 }
 
+std::string cgroup_backend_name(const CgroupBackend& cg) {
+  return "v" + std::to_string(cg.version());
+}
+
 }  // namespace cgprof::run

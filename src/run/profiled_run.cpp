@@ -32,8 +32,7 @@ void fill_limits(RunResult& r, const LimitsWritten& w) {
     auto [it, fresh] = r.limits_written.emplace(file, value);
     if (!fresh) it->second += "\n" + value;  // io.max: one line per disk
   }
-  for (size_t i = 0; i < w.notices.size(); ++i)
-    r.limits_written["notice." + std::to_string(i + 1)] = w.notices[i];
+  r.notices = w.notices;
   r.quota_cores = w.cpu_quota_cores;
 }
 
@@ -50,8 +49,9 @@ RunResult describe_run(const RunRequest& o, const Workload& w, const DeviceProfi
   r.command = w.spec.argv;
   r.labels = o.labels;
   fill_limits(r, cg.limits_written());
-  r.cgroup = cg.limits_written().cgroup;
+  r.cgroup_backend = cgroup_backend_name(cg);
   r.cgroup_version = cg.version();
+  r.cgroup = cg.limits_written().cgroup;
   for (const auto& [hierarchy, path] : cg.paths()) r.cgroup_paths[hierarchy] = path;
   return r;
 }

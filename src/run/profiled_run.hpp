@@ -24,6 +24,9 @@ std::unique_ptr<CgroupBackend> select_cgroup_backend(const RunRequest& request,
                                                      const DeviceProfile& device,
                                                      const std::string& rootfs);
 
+// The backend's name for run.json's cgroup.backend: "v2", "v1".
+std::string cgroup_backend_name(const CgroupBackend& cg);
+
 // Runs `w` once under the request's device and options into `output` (see make_output_dir),
 // sampled; writes run.json once on every path after the result directory exists, prints the
 // summary. Returns docker's exit code; throws Error when cgprof itself fails.
