@@ -18,7 +18,10 @@
 
 namespace cgprof {
 
-inline constexpr const char* kRunSchema = "cgprof.run/1";
+// What this cgprof writes. It also reads cgprof.run/1 (notices then lived in device.notices and
+// as "notice.N" keys of device.limits_written, the run's cgroup in device.cgroup).
+inline constexpr const char* kRunSchema = "cgprof.run/2";
+inline constexpr const char* kRunSchemaV1 = "cgprof.run/1";
 
 // CounterSnapshot and read_counters() are the cgroup module's (cgroup.hpp): the totals below
 // consume its snapshots.
@@ -113,12 +116,16 @@ struct RunResult {
   std::string device_name;
   std::string device_source;
   std::optional<double> quota_cores;
-  std::map<std::string, std::string> limits_written;
-  std::vector<std::string> notices;  // limits not applied, and why ("rootfs on tmpfs: no io.max")
-  std::string cgroup;                // the run's cgroup ("/sys/fs/cgroup/cgprof/<run-id>")
-  // The backend ("cgroup": {"version": N, "paths": {...}}; version 0: not recorded) and the run
-  // cgroup's path per hierarchy ("unified" on v2; "cpu", "memory", ... on v1).
+  std::map<std::string, std::string> limits_written;  // cgroup file -> value, nothing else
+  // What cgprof told about the run in human words: limits not applied and why ("rootfs on tmpfs:
+  // no io.max"), ...
+  std::vector<std::string> notices;
+  // The cgroup backend ("cgroup": {"backend", "version", "path", "paths"}): "v2" or "v1" ("":
+  // not recorded), its cgroup version (0: not recorded), the run's cgroup (v1: the one in the
+  // cpu hierarchy) and its path per hierarchy ("unified" on v2; "cpu", "memory", ... on v1).
+  std::string cgroup_backend;
   int cgroup_version = 0;
+  std::string cgroup;
   std::map<std::string, std::string> cgroup_paths;
   // Per limit and metric: enforced or measured by the kernel, emulated, or neither, and how
   // precisely ("cgroup": {"backend", "limits": {...}, "metrics": {...}}).

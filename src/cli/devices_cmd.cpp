@@ -9,9 +9,9 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "cgprof/cgroup.hpp"
 #include "cgprof/device.hpp"
 #include "cgprof/error.hpp"
+#include "cgprof/run.hpp"
 #include "cgprof/sys.hpp"
 #include "cgprof/units.hpp"
 #include "commands.hpp"
@@ -21,8 +21,6 @@ namespace cgprof::cli {
 namespace {
 
 using nlohmann::json;
-
-unsigned host_cpus() { return static_cast<unsigned>(own_cpu_affinity().size()); }
 
 std::string fixed(double v, int digits) {
   char buf[64];
@@ -87,61 +85,6 @@ json calibration_json(const DeviceProfile& p) {
   return out;
 }
 
-struct FileLine {
-  std::string file, value, note;
-};
-
-std::string host_cpu_list() { return format_cpu_ranges(own_cpu_affinity()); }
-
-// What `cgprof run` writes, computed by the cgroup module's own functions, in its order.
-std::vector<FileLine> cgroup_lines(const Limits& l, std::vector<std::string>* notices) {
-  std::vector<FileLine> out;
-  if (l.cpuset || l.cores) {
-    std::string cpus = cpuset_cpus_value(l, host_cpu_list(), notices);
-    if (!cpus.empty())
-      out.push_back(
-          {"cpuset.cpus", cpus,
-           l.cpuset ? "--cpuset" : "the device's " + std::to_string(*l.cores) + " cores"});
-  }
-  std::string cpu_note = "no CPU quota";
-  if (l.cpus)
-    cpu_note = "--cpus " + fixed(*l.cpus, 3) + " host CPUs";
-  else if (l.cores)
-    cpu_note = std::to_string(*l.cores) + " cores x speed " + fixed(l.core_speed, 3) + " = " +
-               fixed(*l.quota_cores(), 3) + " host CPUs";
-  if (auto q = l.quota_cores(); q && *q > host_cpus())
-    cpu_note += ", more than this host's " + std::to_string(host_cpus()) + ": not limiting here";
-  out.push_back({"cpu.max", cgroup_cpu_max(l), cpu_note});
-  if (l.memory_high)
-    out.push_back({"memory.high", std::to_string(*l.memory_high), format_size(*l.memory_high)});
-  out.push_back({"memory.max", l.memory_max ? std::to_string(*l.memory_max) : "max",
-                 l.memory_max ? format_size(*l.memory_max) : "no limit"});
-  out.push_back({"memory.swap.max", l.swap_max ? std::to_string(*l.swap_max) : "max",
-                 !l.swap_max   ? "unlimited"
-                 : *l.swap_max ? format_size(*l.swap_max)
-                               : "no swap"});
-  out.push_back(
-      {"pids.max", l.pids_max ? std::to_string(*l.pids_max) : "max", l.pids_max ? "" : "no limit"});
-  UniqueFd sys;
-  for (const IoDeviceLimit& d : l.io) {
-    if (d.device == "rootfs") {
-      std::string line = io_max_line(0, 0, d);
-      out.push_back({"io.max", "rootfs" + line.substr(line.find(' ')),
-                     "rootfs: the disk under the run's root file system, as MAJ:MIN"});
-      continue;
-    }
-    try {
-      if (!sys) sys = open_at(AT_FDCWD, "/sys", O_RDONLY | O_DIRECTORY);
-      BlockDevice dev = resolve_block_device(d.device, sys.get());
-      out.push_back({"io.max", io_max_line(dev.major, dev.minor, d), d.device});
-    } catch (const Error& e) {
-      std::string line = io_max_line(0, 0, d);
-      out.push_back({"io.max", d.device + line.substr(line.find(' ')), e.message()});
-    }
-  }
-  return out;
-}
-
 void print_list(bool as_json) {
   auto dirs = device_search_dirs();
   auto items = list_device_profiles(dirs);
@@ -189,10 +132,10 @@ void print_list(bool as_json) {
 void print_show(const DeviceProfile& p, const LimitOverrides& o, bool as_json) {
   const Limits& l = p.limits;
   std::vector<std::string> notices;
-  auto files = cgroup_lines(l, &notices);
+  auto files = run::preview_cgroup_files(l, &notices);
   if (as_json) {
     json cg = json::object();
-    for (const FileLine& f : files) {
+    for (const run::CgroupFilePreview& f : files) {
       if (f.file == "io.max")
         cg[f.file].push_back(f.value);
       else
@@ -244,8 +187,8 @@ void print_show(const DeviceProfile& p, const LimitOverrides& o, bool as_json) {
   for (const auto& [metric, f] : p.calibration)
     std::printf("calibration:  %s = %g * x + %g (r2 %.3f, residual sd %g, %u points)\n",
                 metric.c_str(), f.slope, f.intercept, f.r2, f.residual_stddev, f.points);
-  std::printf("cgroup v2 files (on this %u-CPU host):\n", host_cpus());
-  for (const FileLine& f : files)
+  std::printf("cgroup v2 files (on this %u-CPU host):\n", run::host_cpu_count());
+  for (const run::CgroupFilePreview& f : files)
     std::printf("  %-16s %-40s %s%s\n", f.file.c_str(), f.value.c_str(), f.note.empty() ? "" : "# ",
                 f.note.c_str());
   for (const std::string& n : notices) std::printf("note: %s\n", n.c_str());

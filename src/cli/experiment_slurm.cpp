@@ -17,8 +17,10 @@
 
 #include "cgprof/error.hpp"
 #include "cgprof/report.hpp"
+#include "cgprof/run.hpp"
 #include "cgprof/slurm.hpp"
 #include "cgprof/sys.hpp"
+#include "run_options.hpp"
 
 namespace cgprof::cli {
 namespace {
@@ -79,31 +81,8 @@ std::string utc_now() {
   return buf;
 }
 
-// The experiment as `experiment FILE` sees it: the file, its plan and the state of every run.
-struct Loaded {
-  report::Experiment e;
-  fs::path out;
-  std::vector<report::PlannedRun> plan;
-  std::vector<report::RunDirState> states;
-};
-
-Loaded load(const std::string& file, const std::string& output) {
-  Loaded l;
-  const std::string abs_file = fs::absolute(file).lexically_normal().string();
-  l.e = report::parse_experiment(read_regular_file(abs_file, kMaxConfigFileBytes), abs_file);
-  l.out = output.empty() ? fs::path(l.e.base_dir) / l.e.output : fs::path(output);
-  l.out = fs::absolute(l.out).lexically_normal();
-  l.plan = report::plan_experiment(l.e, l.out.string(), cgprof_executable());
-  for (const auto& p : l.plan) l.states.push_back(report::inspect_run_dir((l.out / p.id).string()));
-  return l;
-}
-
-void write_index(const Loaded& l) {
-  make_directories(l.out.string());
-  report::write_file_atomic((l.out / "index.json").string(),
-                            report::experiment_index_json(l.e, l.plan, l.states));
-  report::write_file_atomic((l.out / "index.csv").string(),
-                            report::experiment_index_csv(l.plan, l.states));
+fs::path out_of(const run::ExperimentRun& x) {
+  return x.output;
 }
 
 fs::path slurm_dir(const fs::path& out) {
@@ -125,8 +104,8 @@ struct Status {
 };
 // The result directories are looked at again after squeue: a task that ends in between is then
 // done, not failed.
-Status cell_status(Loaded& l) {
-  const auto subs = read_submissions(l.out);
+Status cell_status(run::ExperimentRun& l) {
+  const auto subs = read_submissions(out_of(l));
   std::optional<std::vector<report::SlurmTaskState>> queue;
   std::vector<report::SlurmTaskState> accounting;
   if (!subs.empty()) {
@@ -141,7 +120,7 @@ Status cell_status(Loaded& l) {
       accounting = report::parse_sacct(text);
     for (std::size_t i = 0; i < l.plan.size(); ++i)
       if (!l.states[i].complete)
-        l.states[i] = report::inspect_run_dir((l.out / l.plan[i].id).string());
+        l.states[i] = report::inspect_run_dir((out_of(l) / l.plan[i].id).string());
   }
   return {report::experiment_cell_status(l.states, subs, queue, accounting), queue.has_value()};
 }
@@ -173,13 +152,13 @@ std::string sbatch(const fs::path& out, const std::string& array,
 }
 
 // Writes the script (unless `dry_run`: prints it) and submits it for `tasks`.
-int submit(const Loaded& l, const report::ExperimentSlurm& opts,
+int submit(const run::ExperimentRun& l, const report::ExperimentSlurm& opts,
            const std::vector<std::size_t>& tasks, bool dry_run) {
   report::SlurmScriptInput in;
-  in.name = l.e.name;
-  in.experiment_file = l.e.source;
-  in.output_dir = l.out.string();
-  in.cgprof = cgprof_executable();
+  in.name = l.experiment.name;
+  in.experiment_file = l.experiment.source;
+  in.output_dir = l.output;
+  in.cgprof = l.executable;
   in.options = opts;
   in.tasks = tasks;
   const std::string script = report::slurm_array_script(in);
@@ -187,15 +166,15 @@ int submit(const Loaded& l, const report::ExperimentSlurm& opts,
     std::fputs(script.c_str(), stdout);
     return 0;
   }
-  make_directories((slurm_dir(l.out) / "logs").string());
-  const fs::path script_path = slurm_dir(l.out) / "array.sbatch";
+  make_directories((slurm_dir(out_of(l)) / "logs").string());
+  const fs::path script_path = slurm_dir(out_of(l)) / "array.sbatch";
   report::write_file_atomic(script_path.string(), script);
-  const std::string id = sbatch(l.out, "", tasks);
+  const std::string id = sbatch(out_of(l), "", tasks);
   std::fprintf(stderr,
                "cgprof experiment %s: submitted job array %s (%zu tasks, one per run); logs in %s; "
                "follow it with: cgprof experiment status %s\n",
-               l.e.name.c_str(), id.c_str(), tasks.size(), (slurm_dir(l.out) / "logs").c_str(),
-               l.out.c_str());
+               l.experiment.name.c_str(), id.c_str(), tasks.size(), (slurm_dir(out_of(l)) / "logs").c_str(),
+               l.output.c_str());
   return 0;
 }
 
@@ -210,8 +189,8 @@ std::vector<std::size_t> to_submit(const Status& s) {
 
 int run_submit(const std::string& file, const std::string& output, const SlurmArgs& a,
                bool dry_run) {
-  Loaded l = load(file, output);
-  report::ExperimentSlurm o = l.e.slurm;
+  run::ExperimentRun l = run::open_experiment(file, output);
+  report::ExperimentSlurm o = l.experiment.slurm;
   const auto& f = a.flags;
   if (!f.partition.empty()) o.partition = f.partition;
   if (!f.time.empty()) o.time = f.time;
@@ -221,7 +200,7 @@ int run_submit(const std::string& file, const std::string& output, const SlurmAr
   if (a.exclusive) o.exclusive = true;
   if (a.no_exclusive) o.exclusive = false;
   o.sbatch_args.insert(o.sbatch_args.end(), f.sbatch_args.begin(), f.sbatch_args.end());
-  write_index(l);
+  run::write_experiment_index(l);
   const Status s = cell_status(l);
   const auto tasks = to_submit(s);
   std::size_t done = 0, queued = 0;
@@ -233,7 +212,7 @@ int run_submit(const std::string& file, const std::string& output, const SlurmAr
   std::fprintf(stderr,
                "cgprof experiment %s: %zu runs, %zu complete, %zu queued or running, "
                "%zu to submit; results in %s\n",
-               l.e.name.c_str(), l.plan.size(), done, queued, tasks.size(), l.out.c_str());
+               l.experiment.name.c_str(), l.plan.size(), done, queued, tasks.size(), l.output.c_str());
   if (tasks.empty()) return 0;
   if (!o.exclusive.has_value())
     std::fprintf(stderr,
@@ -243,35 +222,27 @@ int run_submit(const std::string& file, const std::string& output, const SlurmAr
   return submit(l, o, tasks, dry_run);
 }
 
-// One array task: the run at `index` of the plan, unless it is complete already. The process
-// becomes that `cgprof run` (exec), so Slurm's signals (scancel, the time limit) reach it
-// directly and it records itself as interrupted.
+// One array task: the run at `index` of the plan, unless it is complete already, through the
+// run library in this process (run::run_experiment_cell), as a local experiment runs each cell.
+// Slurm's signals (scancel, the time limit: SIGTERM, then SIGKILL after KillWait) reach the run's
+// own handlers, which stop the workload and record the run as interrupted.
 int run_task(const std::string& file, const std::string& output, long index) {
-  Loaded l = load(file, output);
+  run::ExperimentRun l = run::open_experiment(file, output);
   if (index < 0 || static_cast<std::size_t>(index) >= l.plan.size())
-    throw Error("experiment " + l.e.source + ": --task " + std::to_string(index) +
+    throw Error("experiment " + l.experiment.source + ": --task " + std::to_string(index) +
                 ": the plan has runs 0 to " + std::to_string(l.plan.size() - 1) +
                 " (was the file changed since it was submitted? submit it again)");
-  const auto& p = l.plan[index];
-  const auto& st = l.states[index];
-  const std::string dir = (l.out / p.id).string();
-  if (st.complete) {
+  const auto& p = l.plan[static_cast<std::size_t>(index)];
+  if (l.states[static_cast<std::size_t>(index)].complete) {
     std::fprintf(stderr, "cgprof experiment: task %ld: %s is complete already; skipped\n", index,
                  p.id.c_str());
     return 0;
   }
-  if (st.exists) fs::remove_all(dir);  // a run cut short: start it again from scratch
-  make_directories(fs::path(dir).parent_path().string());
-  std::fprintf(stderr, "cgprof experiment: task %ld: %s on %s, %s %u: %s\n", index,
-               p.workload.c_str(), p.device.c_str(), p.warmup ? "warm-up" : "run", p.repeat,
+  std::fprintf(stderr, "cgprof experiment: task %ld: %s\n", index,
                report::shell_join(p.argv).c_str());
-  std::fflush(nullptr);
-  if (::chdir(l.e.base_dir.c_str()) != 0) throw_errno("chdir", l.e.base_dir);
-  std::vector<char*> argv;
-  for (const auto& s : p.argv) argv.push_back(const_cast<char*>(s.c_str()));
-  argv.push_back(nullptr);
-  ::execv(argv[0], argv.data());
-  throw_errno("exec", argv[0]);
+  const run::CellResult c =
+      run::run_experiment_cell(l, static_cast<std::size_t>(index), parse_run_command_line);
+  return c.status;
 }
 
 int run_status(const SlurmArgs& a) {
@@ -286,9 +257,9 @@ int run_status(const SlurmArgs& a) {
   if (!fs::is_regular_file(file, ec))
     throw Error(index.string() + ": the experiment file " + file +
                 " is gone; the runs' states need it (put it back)");
-  Loaded l = load(file, out.string());
+  run::ExperimentRun l = run::open_experiment(file, out.string());
   const Status s = cell_status(l);
-  write_index(l);
+  run::write_experiment_index(l);
   std::size_t count[6] = {}, nonzero = 0;
   for (std::size_t i = 0; i < s.cells.size(); ++i) {
     const auto& c = s.cells[i];
@@ -308,7 +279,7 @@ int run_status(const SlurmArgs& a) {
   std::printf(
       "%s: %zu runs: %zu done (%zu with a non-zero workload exit), %zu running, %zu "
       "pending, %zu failed, %zu missing",
-      l.e.name.c_str(), s.cells.size(), count[0], nonzero, count[1], count[2], count[4], count[5]);
+      l.experiment.name.c_str(), s.cells.size(), count[0], nonzero, count[1], count[2], count[4], count[5]);
   if (count[3]) std::printf(", %zu submitted (squeue could not be asked)", count[3]);
   std::printf("\n");
   if (!a.resubmit_failed) return 0;
@@ -345,13 +316,6 @@ int run_status(const SlurmArgs& a) {
 }
 
 }  // namespace
-
-std::string cgprof_executable() {
-  std::error_code ec;
-  auto p = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) throw Error::from_errno("readlink", "/proc/self/exe", ec.value());
-  return p.string();
-}
 
 SlurmHandler add_experiment_slurm(CLI::App& cmd, Outcome& out) {
   auto a = std::make_shared<SlurmArgs>();

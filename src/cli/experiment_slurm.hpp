@@ -9,9 +9,6 @@
 
 namespace cgprof::cli {
 
-// This program's own path (argv[0] of the runs an experiment plans).
-std::string cgprof_executable();
-
 // Handles an `experiment` invocation that used them and returns true (exit status in `out`);
 // returns false when the plain local experiment is to run.
 using SlurmHandler =

@@ -130,6 +130,7 @@ json metadata(const ReportRun& run) {
   row("CPU quota", r.quota_cores ? num(*r.quota_cores, 4) + " cores" : "none");
   row("limits", format_enforcement(r));
   for (const auto& [file, value] : r.limits_written) row(file, value);
+  for (const std::string& n : r.notices) row("notice", n);
   row("image", r.image);
   row("image digest", r.image_digest);
   row("rootfs", r.rootfs);

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "cgprof/error.hpp"
@@ -389,10 +390,28 @@ PhasesResult read_phases(const Reader& r) {
   return p;
 }
 
+// cgprof.run/1: device.notices (declared, never filled), the notices that were written as
+// "notice.N" keys of device.limits_written (in N order), and device.cgroup.
+void read_v1_notices_and_cgroup(const Reader& d, RunResult* out) {
+  d.strings("notices", &out->notices);
+  std::map<unsigned long, std::string> numbered;
+  for (auto it = out->limits_written.begin(); it != out->limits_written.end();) {
+    if (it->first.rfind("notice.", 0) != 0) {
+      ++it;
+      continue;
+    }
+    numbered[std::strtoul(it->first.c_str() + 7, nullptr, 10)] = it->second;
+    it = out->limits_written.erase(it);
+  }
+  for (auto& [n, text] : numbered) out->notices.push_back(std::move(text));
+  d.str("cgroup", &out->cgroup);
+}
+
 }  // namespace
 
 std::string run_result_to_json(const RunResult& r) {
-  Json j{{"schema", r.schema.empty() ? kRunSchema : r.schema},
+  // Always the schema this writer's shape is (a cgprof.run/1 file read back is written as /2).
+  Json j{{"schema", kRunSchema},
          {"cgprof_version", r.cgprof_version},
          {"run_id", r.run_id},
          {"started_at", r.started_at},
@@ -411,9 +430,13 @@ std::string run_result_to_json(const RunResult& r) {
           {{"name", r.device_name},
            {"source", r.device_source},
            {"quota_cores", opt(r.quota_cores)},
-           {"limits_written", r.limits_written},
-           {"notices", r.notices},
-           {"cgroup", r.cgroup}}},
+           {"limits_written", r.limits_written}}},
+         {"cgroup",
+          {{"backend", r.cgroup_backend},
+           {"version", r.cgroup_version},
+           {"path", r.cgroup},
+           {"paths", r.cgroup_paths}}},
+         {"notices", r.notices},
          {"workload",
           {{"rootfs", r.rootfs},
            {"image", r.image},
@@ -430,16 +453,13 @@ std::string run_result_to_json(const RunResult& r) {
          {"wall_seconds", finite(r.wall_seconds)},
          {"totals", totals_json(r.totals)},
          {"sampler", sampler_json(r.sampler)}};
-  if (r.cgroup_version != 0 || !r.fidelity.empty()) {
-    j["cgroup"] = Json{{"version", r.cgroup_version}, {"paths", r.cgroup_paths}};
-    if (!r.fidelity.empty()) {
-      j["cgroup"]["backend"] = r.cgroup_version == 0 ? "emulated" : "v" + std::to_string(r.cgroup_version);
-      j["cgroup"]["limits"] = Json::object();
-      j["cgroup"]["metrics"] = Json::object();
-      for (const Fidelity& f : r.fidelity)
-        j["cgroup"][f.kind == "limit" ? "limits" : "metrics"][f.name] =
-            Json{{"by", f.by}, {"precision", f.precision}};
-    }
+  if (!r.fidelity.empty()) {
+    // Per limit and metric: who enforced or measured it (kernel, emulated, not enforced).
+    j["cgroup"]["limits"] = Json::object();
+    j["cgroup"]["metrics"] = Json::object();
+    for (const Fidelity& f : r.fidelity)
+      j["cgroup"][f.kind == "limit" ? "limits" : "metrics"][f.name] =
+          Json{{"by", f.by}, {"precision", f.precision}};
   }
   if (r.phases) j["phases"] = phases_json(*r.phases);
   return j.dump(2) + "\n";
@@ -459,9 +479,10 @@ RunResult run_result_from_json(const std::string& text, const std::string& sourc
     throw Error(source_name + ": no \"schema\" field; not a cgprof run.json");
   }
   out.schema = j["schema"].get<std::string>();
-  if (out.schema != kRunSchema) {
+  const bool v1 = out.schema == kRunSchemaV1;
+  if (out.schema != kRunSchema && !v1) {
     throw Error(source_name + ": schema \"" + out.schema +
-                "\" is not supported (this cgprof reads " + kRunSchema +
+                "\" is not supported (this cgprof reads " + kRunSchema + " and " + kRunSchemaV1 +
                 "); use the cgprof version that wrote it");
   }
   r.str("cgprof_version", &out.cgprof_version);
@@ -488,12 +509,13 @@ RunResult run_result_from_json(const std::string& text, const std::string& sourc
     d.str("source", &out.device_source);
     d.opt_num("quota_cores", &out.quota_cores);
     d.string_map("limits_written", &out.limits_written);
-    d.strings("notices", &out.notices);
-    d.str("cgroup", &out.cgroup);
+    if (v1) read_v1_notices_and_cgroup(d, &out);
   }
   if (r.has("cgroup")) {
     Reader c = r.obj("cgroup");
+    c.str("backend", &out.cgroup_backend);
     c.num("version", &out.cgroup_version);
+    c.str("path", &out.cgroup);
     c.string_map("paths", &out.cgroup_paths);
     for (const char* kind : {"limits", "metrics"}) {
       if (!c.has(kind)) continue;
@@ -506,7 +528,11 @@ RunResult run_result_from_json(const std::string& text, const std::string& sourc
         out.fidelity.push_back(std::move(f));
       }
     }
+    // cgprof.run/1 recorded the version only; its backends were named after it.
+    if (v1 && (out.cgroup_version == 1 || out.cgroup_version == 2))
+      out.cgroup_backend = "v" + std::to_string(out.cgroup_version);
   }
+  if (!v1) r.strings("notices", &out.notices);
   if (r.has("workload")) {
     Reader w = r.obj("workload");
     w.str("rootfs", &out.rootfs);
@@ -531,28 +557,7 @@ RunResult run_result_from_json(const std::string& text, const std::string& sourc
 
 void write_run_json(const RunResult& r, const std::string& dir) {
   make_directories(dir);
-  std::string text = run_result_to_json(r);
-  std::string tmp = dir + "/.run.json.tmp";
-  std::string final_path = dir + "/run.json";
-  {
-    UniqueFd fd = open_at(AT_FDCWD, tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    size_t done = 0;
-    while (done < text.size()) {
-      ssize_t n = ::write(fd.get(), text.data() + done, text.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        int err = errno;
-        ::unlink(tmp.c_str());
-        throw Error::from_errno("write", tmp, err);
-      }
-      done += static_cast<size_t>(n);
-    }
-  }
-  if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    throw Error::from_errno("rename", final_path, err);
-  }
+  write_file_atomic(dir + "/run.json", run_result_to_json(r));
 }
 
 RunResult load_run_result(const std::string& dir_or_file) {

@@ -69,7 +69,13 @@ class CgroupV1Run : public ::testing::Test {
     EXPECT_TRUE(exists(dir + "/run.json")) << r.err;
     if (!exists(dir + "/run.json")) return json();
     json j = read_run_json(dir);
+    EXPECT_EQ(j["schema"], "cgprof.run/2");
     EXPECT_EQ(j["cgroup"]["version"], 1) << j["cgroup"];
+    EXPECT_EQ(j["cgroup"]["backend"], "v1") << j["cgroup"];
+    const json& paths = j["cgroup"]["paths"];
+    const char* cpu = paths.contains("cpu,cpuacct") ? "cpu,cpuacct" : "cpu";
+    EXPECT_EQ(j["cgroup"]["path"], paths.value(cpu, "")) << j["cgroup"];
+    EXPECT_TRUE(j["notices"].is_array()) << j.dump();
     for (const auto& [hierarchy, path] : j["cgroup"]["paths"].items())
       EXPECT_FALSE(exists(path.get<std::string>())) << hierarchy << ": " << path << " left behind";
     return j;

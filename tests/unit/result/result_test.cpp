@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "cgprof/error.hpp"
 #include "cgprof/sys.hpp"
@@ -161,6 +162,9 @@ RunResult sample_result() {
   r.limits_written = {{"cpu.max", "200000 100000"}, {"memory.max", "4294967296"}};
   r.notices = {"rootfs on tmpfs: io limits cannot apply"};
   r.cgroup = "/sys/fs/cgroup/cgprof/x";
+  r.cgroup_backend = "v2";
+  r.cgroup_version = 2;
+  r.cgroup_paths = {{"unified", "/sys/fs/cgroup/cgprof/x"}};
   r.rootfs = "/tmp/rootfs";
   r.command = {"python3", "infer.py", "--batch", "1"};
   r.exit.status = 137;
@@ -207,6 +211,9 @@ TEST(RunJson, RoundTripKeepsEveryField) {
   EXPECT_EQ(back.command, r.command);
   EXPECT_EQ(back.notices, r.notices);
   EXPECT_EQ(back.cgroup, r.cgroup);
+  EXPECT_EQ(back.cgroup_backend, "v2");
+  EXPECT_EQ(back.cgroup_version, 2);
+  EXPECT_EQ(back.cgroup_paths, r.cgroup_paths);
   EXPECT_EQ(back.exit.status, 137);
   EXPECT_EQ(back.exit.signal, 9);
   EXPECT_FALSE(back.exit.exit_code);
@@ -243,7 +250,7 @@ TEST(RunJson, NullsWhereDocumented) {
   EXPECT_NE(text.find("\"pressure\": null"), std::string::npos);
   EXPECT_NE(text.find("\"quota_cores\": null"), std::string::npos);
   EXPECT_NE(text.find("\"exit_code\": null"), std::string::npos);
-  EXPECT_EQ(text.rfind("{\n  \"schema\": \"cgprof.run/1\"", 0), 0u) << "schema comes first";
+  EXPECT_EQ(text.rfind("{\n  \"schema\": \"cgprof.run/2\"", 0), 0u) << "schema comes first";
 }
 
 TEST(RunJson, ErrorsNameTheFileAndField) {
@@ -265,10 +272,53 @@ TEST(RunJson, ErrorsNameTheFileAndField) {
     EXPECT_EQ(e.message(), "r.json: field totals.cpu.nr_throttled: expected an integer");
   }
   bad = text;
-  bad.replace(bad.find("cgprof.run/1"), 12, "cgprof.run/9");
+  bad.replace(bad.find("cgprof.run/2"), 12, "cgprof.run/9");
   EXPECT_THROW(run_result_from_json(bad, "x"), Error);
   EXPECT_THROW(run_result_from_json("{not json", "x"), Error);
   EXPECT_THROW(run_result_from_json("[]", "x"), Error);
+}
+
+// Notices are a list of sentences and the cgroup an object; nothing else carries them.
+TEST(RunJson, NoticesAndCgroupHaveOnePlaceEach) {
+  const nlohmann::json j = nlohmann::json::parse(run_result_to_json(sample_result()));
+  EXPECT_EQ(j["notices"], nlohmann::json({"rootfs on tmpfs: io limits cannot apply"}));
+  EXPECT_EQ(j["cgroup"]["backend"], "v2");
+  EXPECT_EQ(j["cgroup"]["version"], 2);
+  EXPECT_EQ(j["cgroup"]["path"], "/sys/fs/cgroup/cgprof/x");
+  EXPECT_EQ(j["cgroup"]["paths"]["unified"], "/sys/fs/cgroup/cgprof/x");
+  EXPECT_FALSE(j["device"].contains("notices"));
+  EXPECT_FALSE(j["device"].contains("cgroup"));
+  for (const auto& [key, value] : j["device"]["limits_written"].items())
+    EXPECT_EQ(key.rfind("notice.", 0), std::string::npos) << key;
+}
+
+// cgprof.run/1 as cgprof 0.1 wrote it on a v1 host: notices as "notice.N" keys of
+// limits_written (N up to 10, so numeric order differs from text order), the cgroup in
+// device.cgroup, the backend as cgroup.version only.
+TEST(RunJson, ReadsSchemaOneNoticesAndCgroup) {
+  nlohmann::json j = nlohmann::json::parse(run_result_to_json(sample_result()));
+  j["schema"] = "cgprof.run/1";
+  j.erase("notices");
+  j["cgroup"] = {{"version", 1}, {"paths", {{"cpu", "/sys/fs/cgroup/cpu/cgprof/y"}}}};
+  j["device"]["cgroup"] = "/sys/fs/cgroup/cpu/cgprof/y";
+  j["device"]["notices"] = nlohmann::json::array();
+  j["device"]["limits_written"]["cpu.cfs_quota_us"] = "50000";
+  for (int n = 1; n <= 10; ++n)
+    j["device"]["limits_written"]["notice." + std::to_string(n)] = "note " + std::to_string(n);
+  const RunResult r = run_result_from_json(j.dump(), "old/run.json");
+  ASSERT_EQ(r.notices.size(), 10u);
+  EXPECT_EQ(r.notices.front(), "note 1");
+  EXPECT_EQ(r.notices.back(), "note 10");
+  EXPECT_EQ(r.limits_written.count("notice.1"), 0u);
+  EXPECT_EQ(r.limits_written.at("cpu.cfs_quota_us"), "50000");
+  EXPECT_EQ(r.cgroup, "/sys/fs/cgroup/cpu/cgprof/y");
+  EXPECT_EQ(r.cgroup_backend, "v1");
+  EXPECT_EQ(r.cgroup_version, 1);
+  EXPECT_EQ(r.cgroup_paths.at("cpu"), "/sys/fs/cgroup/cpu/cgprof/y");
+  // Written back, it is a cgprof.run/2 file.
+  const nlohmann::json again = nlohmann::json::parse(run_result_to_json(r));
+  EXPECT_EQ(again["schema"], "cgprof.run/2");
+  EXPECT_EQ(again["notices"].size(), 10u);
 }
 
 TEST(RunJson, WriteAndLoadDirectory) {
@@ -278,7 +328,9 @@ TEST(RunJson, WriteAndLoadDirectory) {
   RunResult r = sample_result();
   write_run_json(r, dir.string());
   EXPECT_TRUE(fs::exists(dir / "run.json"));
-  EXPECT_FALSE(fs::exists(dir / ".run.json.tmp"));
+  std::vector<std::string> names;  // run.json alone: no temporary file left beside it
+  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename());
+  EXPECT_EQ(names, std::vector<std::string>{"run.json"});
   RunResult back = load_run_result(dir.string());
   EXPECT_EQ(back.run_id, r.run_id);
   RunResult back2 = load_run_result((dir / "run.json").string());

@@ -7,14 +7,26 @@
 
 #include "cgprof/signal_forwarder.hpp"
 
-namespace cgprof::cli {
+namespace cgprof::run {
 
 using sandbox::StopKill;
+
+// A stop signal (SIGINT, SIGTERM, SIGHUP) asked this process to stop: the first one that reached
+// a run, or an experiment between its runs (its own handler calls request_stop). Never reset: a
+// run that starts afterwards ends at once as interrupted, and an experiment or a series stops.
+void request_stop(int sig);  // async-signal-safe; the first signal is kept
+int stop_requested();        // that signal, or 0
 
 // Installs the handlers for its lifetime (one scope at a time per process).
 class InterruptScope {
  public:
-  InterruptScope() : forwarder_(sandbox::SignalForwarder::Policy::kStop) {}
+  // A stop requested before the scope (a Ctrl-C while an experiment resolved the run's image) is
+  // taken as the first signal of the scope: it is passed on when the container runs.
+  InterruptScope();
+  // Records the scope's stop signal for stop_requested().
+  ~InterruptScope();
+  InterruptScope(const InterruptScope&) = delete;
+  InterruptScope& operator=(const InterruptScope&) = delete;
 
   // How to kill the run: an fd of cgroup.kill (or -1: then SIGKILL to the container's init).
   void set_kill_fd(int fd) { forwarder_.set_kill_fd(fd); }
@@ -37,4 +49,4 @@ class InterruptScope {
   sandbox::SignalForwarder forwarder_;
 };
 
-}  // namespace cgprof::cli
+}  // namespace cgprof::run

@@ -1,7 +1,6 @@
-// Repeated runs: each is a complete `cgprof run` into its own directory, so a series is just
-// runs side by side, readable by report/compare one by one; aggregate.json adds the statistics.
-#include "run_repeat.hpp"
-
+// `--repeat N [--warmup K]`: each run is a complete run into its own directory, so a series is
+// just runs side by side, readable by report/compare one by one; aggregate.json adds the
+// statistics (docs/formats/aggregate.md).
 #include <sys/stat.h>
 
 #include <cstdio>
@@ -10,8 +9,9 @@
 #include "cgprof/error.hpp"
 #include "cgprof/report.hpp"
 #include "cgprof/result.hpp"
+#include "profiled_run.hpp"
 
-namespace cgprof::cli {
+namespace cgprof::run {
 namespace {
 
 constexpr unsigned kMaxRuns = 10000;
@@ -37,8 +37,7 @@ void check_fresh(const std::string& dir) {
 }
 
 void write_aggregate(const std::string& dir, const std::vector<std::string>& measured,
-                     const RepeatOptions& r, const ProfileOptions& p,
-                     const sandbox::ProcessSpec& spec) {
+                     const RunRequest& r, const sandbox::ProcessSpec& spec) {
   if (measured.empty()) {
     std::fprintf(stderr, "cgprof: no measured run succeeded; no aggregate written\n");
     return;
@@ -50,7 +49,7 @@ void write_aggregate(const std::string& dir, const std::vector<std::string>& mea
   info.run_dirs = measured;
   info.warmup = r.warmup;
   info.planned = r.repeat;
-  info.labels = p.labels;
+  info.labels = r.labels;
   info.device = results.front().device_name;
   info.command = spec.argv;
   const std::string path = dir + "/aggregate.json";
@@ -62,36 +61,21 @@ void write_aggregate(const std::string& dir, const std::vector<std::string>& mea
 
 }  // namespace
 
-void add_repeat_options(CLI::App* cmd, RepeatOptions& o) {
-  cmd->add_option("--label", o.labels,
-                  "Label the result, KEY=VALUE (repeatable); compare --by KEY and calibration "
-                  "CSVs group runs by labels")
-      ->allow_extra_args(false)  // `--label k=v IMAGE`: IMAGE is not a second label
-      ->type_name("KEY=VALUE");
-  cmd->add_option("--repeat", o.repeat,
-                  "Run N times into OUTPUT/run-001... and write OUTPUT/aggregate.json (default 1)")
-      ->type_name("N");
-  cmd->add_option("--warmup", o.warmup,
-                  "Run K times first into OUTPUT/warmup-001..., kept but not aggregated")
-      ->type_name("K");
-}
-
-int run_repeated(const RepeatOptions& r, ProfileOptions p, const sandbox::ProcessSpec& spec,
-                 const sandbox::LaunchOptions& launch) {
-  p.labels = report::parse_labels(r.labels);
+int run_series(const RunRequest& r, const Workload& w) {
+  const sandbox::ProcessSpec& spec = w.spec;
   if (r.repeat < 1 || r.repeat > kMaxRuns)
     throw Error("--repeat " + std::to_string(r.repeat) + ": expected 1 to 10000 runs");
   if (r.warmup > kMaxRuns)
     throw Error("--warmup " + std::to_string(r.warmup) + ": expected 0 to 10000 runs");
   const bool series = r.repeat > 1 || r.warmup > 0;
-  if (p.no_cgroup && (series || !p.labels.empty()))
+  if (r.no_cgroup && (series || !r.labels.empty()))
     throw Error(
         "--no-cgroup writes no result: leave out --repeat, --warmup and --label, or drop "
         "--no-cgroup");
-  if (!series) return run_profiled(p, spec, launch);
+  if (!series) return run_profiled(r, w, r.output);
 
-  if (!p.output.empty()) check_fresh(p.output);
-  const std::string dir = make_output_dir(p, resolve_device(p.limits).name, spec.argv);
+  if (!r.output.empty()) check_fresh(r.output);
+  const std::string dir = make_output_dir(r.output, resolve_device(r.limits).name, spec.argv);
   std::vector<std::string> measured;
   int status = 0;
   try {
@@ -101,8 +85,7 @@ int run_repeated(const RepeatOptions& r, ProfileOptions p, const sandbox::Proces
       const std::string name = series_dir_name(warmup, n);
       std::fprintf(stderr, "cgprof: %s %u/%u -> %s/%s\n", warmup ? "warm-up" : "run", n,
                    warmup ? r.warmup : r.repeat, dir.c_str(), name.c_str());
-      p.output = dir + "/" + name;
-      status = run_profiled(p, spec, launch);
+      status = run_profiled(r, w, dir + "/" + name);
       if (status != 0) {
         std::fprintf(stderr, "cgprof: %s ended with status %d; the series stops here\n",
                      name.c_str(), status);
@@ -111,11 +94,11 @@ int run_repeated(const RepeatOptions& r, ProfileOptions p, const sandbox::Proces
       if (!warmup) measured.push_back(name);
     }
   } catch (const Error&) {
-    write_aggregate(dir, measured, r, p, spec);  // what succeeded stays usable
+    write_aggregate(dir, measured, r, spec);  // what succeeded stays usable
     throw;
   }
-  write_aggregate(dir, measured, r, p, spec);
+  write_aggregate(dir, measured, r, spec);
   return status;
 }
 
-}  // namespace cgprof::cli
+}  // namespace cgprof::run

@@ -1,9 +1,11 @@
-#include "run_interrupt.hpp"
+#include "interrupt.hpp"
 
 #include <poll.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cmath>
 #include <cstdint>
@@ -13,12 +15,30 @@
 #include "cgprof/clock.hpp"
 #include "cgprof/error.hpp"
 
-namespace cgprof::cli {
+namespace cgprof::run {
 namespace {
 
 int64_t mono_ms() { return static_cast<int64_t>(monotonic_ns() / 1000000); }
 
+std::atomic<int> g_stop_requested{0};
+static_assert(std::atomic<int>::is_always_lock_free);
+
 }  // namespace
+
+void request_stop(int sig) {
+  int none = 0;
+  g_stop_requested.compare_exchange_strong(none, sig);
+}
+
+int stop_requested() { return g_stop_requested.load(); }
+
+InterruptScope::InterruptScope() : forwarder_(sandbox::SignalForwarder::Policy::kStop) {
+  if (int sig = stop_requested()) ::raise(sig);  // handled now by the forwarder's handler
+}
+
+InterruptScope::~InterruptScope() {
+  if (int sig = signal()) request_stop(sig);
+}
 
 void InterruptScope::check() const {
   if (int sig = signal()) throw Error("interrupted by signal " + std::to_string(sig), 128 + sig);
@@ -74,4 +94,4 @@ StopKill InterruptScope::wait_for_exit(int pidfd, double stop_timeout_s) {
   return killed();
 }
 
-}  // namespace cgprof::cli
+}  // namespace cgprof::run

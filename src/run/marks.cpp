@@ -1,13 +1,13 @@
-#include "run_marks.hpp"
+#include "marks.hpp"
 
 #include <string_view>
 
 #include "cgprof/clock.hpp"
-#include "run_profile.hpp"
+#include "cgprof/run.hpp"
 
-namespace cgprof::cli {
+namespace cgprof::run {
 
-RunMarks::RunMarks(const ProfileOptions& o, const sandbox::ProcessSpec& spec,
+RunMarks::RunMarks(const RunRequest& o, const sandbox::ProcessSpec& spec,
                    const sandbox::LaunchOptions& launch)
     : spec_(spec), launch_(launch) {
   if (o.no_marks && o.mark_regex.empty()) return;
@@ -39,4 +39,4 @@ std::optional<PhasesResult> RunMarks::finish(int64_t exec_ns, int64_t exit_ns,
                        samples_file);
 }
 
-}  // namespace cgprof::cli
+}  // namespace cgprof::run

@@ -1,4 +1,4 @@
-// The phase marks of one `cgprof run` (include/cgprof/phases.hpp): the FIFO at $CGPROF_MARK and
+// The phase marks of one run (include/cgprof/phases.hpp): the FIFO at $CGPROF_MARK and
 // --mark-regex, wired into the spec and launch options of the container.
 #pragma once
 
@@ -8,14 +8,14 @@
 #include "cgprof/phases.hpp"
 #include "cgprof/sandbox.hpp"
 
-namespace cgprof::cli {
+namespace cgprof::run {
 
-struct ProfileOptions;
+struct RunRequest;
 
 class RunMarks {
  public:
   // Serves marks unless --no-marks without --mark-regex; starts the reader thread.
-  RunMarks(const ProfileOptions& o, const sandbox::ProcessSpec& spec,
+  RunMarks(const RunRequest& o, const sandbox::ProcessSpec& spec,
            const sandbox::LaunchOptions& launch);
   // The spec with $CGPROF_MARK set; the launch options with the FIFO to bind at /dev/cgprof-mark
   // and the output pipes of --mark-regex.
@@ -34,4 +34,4 @@ class RunMarks {
   sandbox::LaunchOptions launch_;
 };
 
-}  // namespace cgprof::cli
+}  // namespace cgprof::run
