@@ -94,6 +94,10 @@ int openat2_fd(int dirfd, const char* path, int flags, std::uint64_t resolve) no
 // umask). An existing directory is fine; an existing non-directory is an Error naming it. Throws
 // Error naming the first component that could not be made.
 void make_directories(const std::string& dir, mode_t mode = 0755);
+// The same without allocating (the container's child calls it after clone): 0, or -errno; on a
+// failed mkdir, *failed_len (if given) is the length of the prefix of DIR that could not be
+// made; -ENOTDIR when DIR exists and is not a directory; -ENAMETOOLONG past PATH_MAX.
+int make_directories_noalloc(const char* dir, mode_t mode, size_t* failed_len = nullptr) noexcept;
 
 // Replaces `path` with `text` so that readers see the old file or the new one, never half of
 // either: written to a temporary file next to it (".NAME.tmp-PID-N", O_EXCL), fsync'ed, then

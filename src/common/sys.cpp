@@ -7,8 +7,10 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <climits>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 
 #include "cgprof/error.hpp"
 #include "cgprof/units.hpp"
@@ -159,26 +161,43 @@ int openat2_fd(int dirfd, const char* path, int flags, std::uint64_t resolve) no
   return static_cast<int>(fd);
 }
 
-void make_directories(const std::string& dir, mode_t mode) {
-  size_t pos = 0;
-  while (pos <= dir.size()) {
-    size_t slash = dir.find('/', pos);
-    if (slash == std::string::npos) slash = dir.size();
-    const std::string path = dir.substr(0, slash);
-    pos = slash + 1;
-    if (path.empty() || path == "." || path == "..") continue;
-    const bool last = dir.find_first_not_of('/', slash) == std::string::npos;
-    if (::mkdir(path.c_str(), last ? mode : 0755) == 0 || errno == EEXIST) {
-      if (last) break;
-      continue;
+int make_directories_noalloc(const char* dir, mode_t mode, size_t* failed_len) noexcept {
+  const size_t n = std::strlen(dir);
+  char buf[PATH_MAX];
+  if (n >= sizeof buf) return -ENAMETOOLONG;
+  std::memcpy(buf, dir, n + 1);
+  for (size_t pos = 0; pos <= n;) {
+    size_t slash = pos;
+    while (slash < n && buf[slash] != '/') ++slash;
+    const char saved = buf[slash];
+    buf[slash] = '\0';  // buf is now the prefix up to this component
+    const bool skip = slash == 0 || std::strcmp(buf, ".") == 0 || std::strcmp(buf, "..") == 0;
+    size_t rest = slash;
+    while (rest < n && dir[rest] == '/') ++rest;
+    const bool last = rest == n;
+    if (!skip && ::mkdir(buf, last ? mode : 0755) != 0 && errno != EEXIST) {
+      if (failed_len) *failed_len = slash;
+      return -errno;
     }
-    throw_errno("mkdir", path);
+    buf[slash] = saved;
+    if (last) break;
+    pos = slash + 1;
   }
   struct stat st;
-  if (::stat(dir.c_str(), &st) != 0) throw_errno("stat", dir);
-  if (!S_ISDIR(st.st_mode))
+  if (::stat(dir, &st) != 0) {
+    if (failed_len) *failed_len = n;
+    return -errno;
+  }
+  return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}
+
+void make_directories(const std::string& dir, mode_t mode) {
+  size_t failed = dir.size();
+  const int rc = make_directories_noalloc(dir.c_str(), mode, &failed);
+  if (rc == -ENOTDIR)
     throw Error(dir + ": exists and is not a directory (remove it or choose another path)",
                 kExitCgprofFailed, ENOTDIR);
+  if (rc < 0) throw Error::from_errno("mkdir", dir.substr(0, failed), -rc);
 }
 
 void write_file_atomic(const std::string& path, std::string_view text, mode_t mode) {

@@ -32,6 +32,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "cgprof/sys.hpp"
 #include "src/sandbox/launch_plan.hpp"
 
 namespace cgprof::sandbox {
@@ -64,23 +65,6 @@ int loopback_up() {
   return err;
 }
 
-// mkdir -p inside the (already pivoted) root, as root, like docker's -w.
-int make_dirs(const char* rel) {
-  char buf[4096];
-  size_t n = std::strlen(rel);
-  if (n >= sizeof buf) return -ENAMETOOLONG;
-  std::memcpy(buf, rel, n + 1);
-  for (char* p = buf;; ++p) {
-    if (*p == '/' || *p == '\0') {
-      char saved = *p;
-      *p = '\0';
-      if (buf[0] && ::mkdir(buf, 0755) < 0 && errno != EEXIST) return -errno;
-      if (saved == '\0') break;
-      *p = saved;
-    }
-  }
-  return 0;
-}
 
 // Drops to the workload's identity and privileges. Order matters: the bounding set needs
 // CAP_SETPCAP (so before setuid), the permitted set survives setuid only with KEEPCAPS.
@@ -155,7 +139,8 @@ int arrange_fds(const LaunchPlan& plan) {
   const ProcessSpec& s = *plan.spec;
   ChildMsg m{};
   if (!plan.cwd_rel.empty()) {
-    int rc = make_dirs(plan.cwd_rel.c_str());
+    // mkdir -p inside the (already pivoted) root, as root, like docker's -w.
+    int rc = make_directories_noalloc(plan.cwd_rel.c_str(), 0755);
     if (rc < 0) {
       child_fail_msg(&m, "create workdir", s.cwd.c_str(), -rc);
       die(plan.report_fd, m);

@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <climits>
 #include <cstring>
 #include <filesystem>
 #include <set>
@@ -229,6 +230,20 @@ TEST_F(SysTreeTest, MakeDirectoriesGivesTheModeToTheLastComponentOnly) {
   EXPECT_EQ(mode_of(dir_ + "/cache/images"), 0700u);
   make_directories(dir_ + "/cache", 0700);  // an existing directory keeps its mode
   EXPECT_EQ(mode_of(dir_ + "/cache"), 0755u);
+}
+
+TEST_F(SysTreeTest, MakeDirectoriesNoallocReportsErrnoAndTheFailedPrefix) {
+  EXPECT_EQ(make_directories_noalloc((dir_ + "/x//y/").c_str(), 0700), 0);
+  EXPECT_EQ(mode_of(dir_ + "/x"), 0755u);
+  EXPECT_EQ(mode_of(dir_ + "/x/y"), 0700u);
+  write_file_atomic(dir_ + "/f", "");
+  size_t failed = 0;
+  const std::string below = dir_ + "/f/a/b";
+  EXPECT_EQ(make_directories_noalloc(below.c_str(), 0755, &failed), -ENOTDIR);
+  EXPECT_EQ(below.substr(0, failed), dir_ + "/f/a");
+  EXPECT_EQ(make_directories_noalloc((dir_ + "/f").c_str(), 0755), -ENOTDIR);
+  EXPECT_EQ(make_directories_noalloc(std::string(PATH_MAX + 10, 'a').c_str(), 0755),
+            -ENAMETOOLONG);
 }
 
 TEST_F(SysTreeTest, MakeDirectoriesRefusesAFileInTheWay) {
