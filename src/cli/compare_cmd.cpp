@@ -236,6 +236,7 @@ void add_compare_command(CLI::App& app, Outcome& out) {
   auto args = std::make_shared<CompareArgs>();
   CLI::App* cmd = app.add_subcommand(
       "compare", "Rank runs or labelled groups of runs by a metric; rank agreement of two sets");
+  cmd->alias("rank");
   cmd->add_option("results", args->paths,
                   "Result directories (runs, --repeat directories, experiments)")
       ->required()

@@ -14,6 +14,7 @@ import subprocess
 import sys
 
 failures = []
+aliases = []  # (subcommand, alias) pairs seen in --help
 
 
 def fail(what, why):
@@ -49,7 +50,9 @@ def parse_help(text):
             names = head.split(" ")[0].split(",")
             options.append([n for n in names if n.startswith("-")])
         elif section == "Subcommands":
-            subs.append(head.split()[0])
+            # "compare, rank": the name, then its aliases (each must be documented too).
+            subs.append(head.split(", ")[0])
+            aliases.extend((subs[-1], a) for a in head.split(", ")[1:])
     return options, subs
 
 
@@ -109,6 +112,16 @@ def main():
                 ok("cgprof.1 mentions cgprof-%s" % sub)
             else:
                 fail("cgprof.1 mentions cgprof-%s" % sub, "no 'cgprof-%s' reference" % sub)
+
+    for sub, alias in sorted(set(aliases)):
+        page = os.path.join(man_dir, "cgprof-%s.1" % sub)
+        for where in (top_page, page):
+            if os.path.exists(where) and re.search(r"(?<![\w-])%s(?![\w-])" % re.escape(alias),
+                                                   page_text(where)):
+                ok("%s documents 'cgprof %s' (alias of %s)" % (os.path.basename(where), alias, sub))
+            else:
+                fail("%s documents 'cgprof %s' (alias of %s)" % (os.path.basename(where), alias, sub),
+                     "alias not found")
 
     for sub in subs:
         page = os.path.join(man_dir, "cgprof-%s.1" % sub)
