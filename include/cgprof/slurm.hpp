@@ -47,6 +47,10 @@ struct SlurmTaskState {
 std::vector<SlurmTaskState> parse_squeue(std::string_view text);
 std::vector<SlurmTaskState> parse_sacct(std::string_view text);
 
+// MaxArraySize from `scontrol show config` ("MaxArraySize = 1001"): array task ids must be
+// below it. nullopt when the line is missing or malformed.
+std::optional<std::size_t> parse_max_array_size(std::string_view scontrol_config);
+
 // The state of one planned run.
 enum class CellState {
   done,       // complete result directory (the workload may have exited non-zero)

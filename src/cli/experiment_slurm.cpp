@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -151,9 +152,27 @@ std::string sbatch(const fs::path& out, const std::string& array,
   return id;
 }
 
+// Array task ids are run indices, so the largest must be below the cluster's MaxArraySize
+// (1001 by default). Checked where scontrol answers; elsewhere sbatch says it.
+void check_array_size(const std::string& experiment, const std::vector<std::size_t>& tasks) {
+  if (tasks.empty()) return;
+  std::string config;
+  if (capture({"scontrol", "show", "config"}, &config, true) != 0) return;
+  const auto max = report::parse_max_array_size(config);
+  const std::size_t last = *std::max_element(tasks.begin(), tasks.end());
+  if (max && last >= *max)
+    throw Error("experiment " + experiment + ": run " + std::to_string(last) +
+                " would be array task " + std::to_string(last) + ", but this cluster's " +
+                "MaxArraySize is " + std::to_string(*max) + " (task ids 0 to " +
+                std::to_string(*max - 1) + "); split the experiment into files of at most " +
+                std::to_string(*max) + " runs (fewer workloads, devices or repeats each), or " +
+                "ask the cluster's administrators to raise MaxArraySize in slurm.conf");
+}
+
 // Writes the script (unless `dry_run`: prints it) and submits it for `tasks`.
 int submit(const run::ExperimentRun& l, const report::ExperimentSlurm& opts,
            const std::vector<std::size_t>& tasks, bool dry_run) {
+  check_array_size(l.experiment.source, tasks);
   report::SlurmScriptInput in;
   in.name = l.experiment.name;
   in.experiment_file = l.experiment.source;
@@ -304,6 +323,7 @@ int run_status(const SlurmArgs& a) {
     const std::string arr = text.substr(at, text.find('\n', at) - at);
     if (auto pct = arr.find('%'); pct != std::string::npos) throttle = arr.substr(pct);
   }
+  check_array_size(file, tasks);
   const std::string list = report::format_task_list(tasks) + throttle;
   if (a.status_dry_run) {
     std::printf("sbatch --parsable --array=%s %s\n", list.c_str(), script.c_str());

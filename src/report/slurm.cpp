@@ -165,6 +165,20 @@ std::vector<SlurmTaskState> parse_sacct(std::string_view text) {
   return out;
 }
 
+std::optional<std::size_t> parse_max_array_size(std::string_view text) {
+  for (std::string_view l : lines(text)) {
+    const auto eq = l.find('=');
+    if (eq == std::string_view::npos) continue;
+    std::string_view key = l.substr(0, eq), value = l.substr(eq + 1);
+    while (!key.empty() && key.back() == ' ') key.remove_suffix(1);
+    if (key != "MaxArraySize") continue;
+    while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\r')) value.remove_suffix(1);
+    return to_index(value);
+  }
+  return std::nullopt;
+}
+
 const char* cell_state_name(CellState s) {
   switch (s) {
     case CellState::done:

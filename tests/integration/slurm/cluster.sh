@@ -81,6 +81,7 @@ MpiDefault=none
 SwitchType=switch/none
 ReturnToService=2
 MinJobAge=300
+MaxArraySize=64
 SlurmctldTimeout=30
 SlurmdTimeout=30
 InactiveLimit=0

@@ -10,7 +10,7 @@
 # Skips (77) when not root, without cgroup v1 controllers, or without Slurm and munge installed
 # (tools/setup-deps installs them); in CI (CI=1) a missing Slurm is a failure.
 set -uo pipefail
-src=$1 build=$2 cgprof=$3
+src=$1 build=$2 cgprof=$(readlink -f "$3")
 here=$(cd "$(dirname "$0")" && pwd)
 skip() {
   if [ "${CI:-0}" != 0 ] && [ "$2" = install ]; then echo "FAIL (CI): $1"; exit 1; fi
@@ -120,9 +120,10 @@ grep -q "4 runs: 4 done (0 with a non-zero workload exit), 0 running, 0 pending,
   && ok "status: 4 done" || fail "status after the array"
 
 # Ranking and calibration read the Slurm experiment as they read a local one.
-rank=$("$cgprof" compare "$out" --by device --metric wall_time 2>&1)
+rank=$("$cgprof" rank "$out" --by device --metric wall_time 2>&1)
 [ $? = 0 ] && grep -q short <<<"$rank" && grep -q long <<<"$rank" && grep -q jetson-nano <<<"$rank" \
-  && ok "compare ranks the workloads per device" || { fail "compare"; echo "$rank"; }
+  && [ "$rank" = "$("$cgprof" compare "$out" --by device --metric wall_time 2>&1)" ] \
+  && ok "rank (compare) ranks the workloads per device" || { fail "rank"; echo "$rank"; }
 cp "$src/configs/devices/rpi4.toml" "$tmp/pi.toml"
 printf 'label,metric,value\nmodel=short,wall_time,0.5\nmodel=long,wall_time,1.0\n' >"$tmp/measured.csv"
 cal=$("$cgprof" calibrate --device "$tmp/pi.toml" --measured "$tmp/measured.csv" --dry-run \
@@ -148,6 +149,52 @@ slurm_cluster_wait_idle || fail "the resubmitted task did not finish"
 status=$("$cgprof" experiment status "$out")
 grep -q "4 runs: 4 done" <<<"$status" && [ "$(wc -l <"$out/slurm/submissions.tsv")" = 2 ] \
   && ok "after the resubmission: 4 done, 2 submissions" || { fail "status after resubmission"; echo "$status"; }
+
+# MaxArraySize (64 on this cluster): a plan whose run indices reach it is refused before sbatch,
+# naming the limit and what to do.
+cat >"$exp/big.toml" <<EOF
+repeat = 70
+[[workload]]
+name = "big"
+image = "$tmp/images/demo-oci:latest"
+command = ["true"]
+EOF
+"$cgprof" experiment "$exp/big.toml" --slurm --dry-run >/dev/null 2>"$tmp/big.err"
+st=$?
+[ $st = 125 ] && grep -q "run 69 would be array task 69, but this cluster's MaxArraySize is 64" "$tmp/big.err" \
+  && grep -q "split the experiment" "$tmp/big.err" && [ ! -e "$exp/big-results/slurm" ] \
+  && ok "a plan past MaxArraySize is refused (status 125), naming the limit" \
+  || { fail "MaxArraySize check (status $st)"; cat "$tmp/big.err"; }
+
+# A user who cannot write the job's cgroups (on cgroup v1 only root can): each task falls back to
+# the emulated backend, as cgprof does elsewhere, and its run.json says so.
+nb=$tmp/nobody
+mkdir -p "$nb"
+chmod 755 "$tmp" "$exp"
+chmod -R a+rX "$tmp/images"  # the image, as a user would share it
+chown 65534:65534 "$nb"
+cat >"$nb/user.toml" <<EOF
+devices = ["rpi4"]
+run_args = ["--rate", "200"]
+[[workload]]
+name = "burn"
+image = "$tmp/images/demo-oci:latest"
+command = ["cpu-burn", "-d", "0.3s"]
+EOF
+(cd "$nb" && setpriv --reuid=65534 --regid=65534 --clear-groups \
+  env HOME="$nb" XDG_CACHE_HOME="$nb/cache" "$cgprof" experiment "$nb/user.toml" --slurm) \
+  >/dev/null 2>"$tmp/nobody.err" || { fail "submitting as nobody"; cat "$tmp/nobody.err"; }
+slurm_cluster_wait_idle || fail "nobody's array did not finish"
+python3 - "$nb/user-results/burn/rpi4/run-001" <<'PY' && ok "as a user without cgroup rights: emulated backend, said in run.json" || { fail "nobody's run"; cat "$nb"/user-results/slurm/logs/* "$tmp/nobody.err"; }
+import json, os, sys
+j = json.load(open(os.path.join(sys.argv[1], "run.json")))
+assert j["exit"]["status"] == 0, j["exit"]
+c = j["cgroup"]
+assert c["backend"] == "emulated" and c["version"] == 0 and c["paths"] == {}, c
+assert c["limits"]["cpu"]["by"] == "emulated", c["limits"]
+assert any("cgroup" in n for n in j["notices"]), j["notices"]
+assert j["totals"]["cpu"]["total_seconds"] > 0.1, j["totals"]["cpu"]
+PY
 
 # scancel of a running task: Slurm's SIGTERM reaches the run, which records itself as interrupted
 # and removes its cgroups; the run is then failed, and the next submission redoes it.

@@ -113,6 +113,18 @@ RunDirState dir(bool complete, int exit_status = 0) {
   return s;
 }
 
+TEST(SlurmConfig, MaxArraySizeFromScontrol) {
+  const char* config =
+      "Configuration data as of 2026-12-08T01:00:00\n"
+      "MailProg                = /bin/mail\n"
+      "MaxArraySize            = 1001\n"
+      "MaxJobCount             = 10000\n";
+  EXPECT_EQ(parse_max_array_size(config), std::optional<std::size_t>(1001));
+  EXPECT_EQ(parse_max_array_size("MaxArraySize=4\n"), std::optional<std::size_t>(4));
+  EXPECT_FALSE(parse_max_array_size("MaxJobCount = 10000\n"));
+  EXPECT_FALSE(parse_max_array_size("MaxArraySize = many\n"));
+}
+
 TEST(SlurmStatus, EveryStateFromDirectoryQueueAndAccounting) {
   // 0 done, 1 done with exit 3, 2 running, 3 pending, 4 left the queue (sacct: TIMEOUT),
   // 5 left the queue (no accounting), 6 never submitted, 7 resubmitted in job 130 and running.
