@@ -8,11 +8,17 @@
   renamed into place (rename(2)) only there; a directory rename elsewhere says so in a comment on
   the line before it.
 
+- No tracked file is larger than 1 MiB (benchmark output and images stay out of the repository;
+  checked where SOURCE_ROOT is a git checkout).
+
 Usage: module_rules.py SOURCE_ROOT. Prints each violation as FILE:LINE: what; exits 1 if any.
 """
 import os
 import re
+import subprocess
 import sys
+
+MAX_TRACKED_BYTES = 1 << 20
 
 # Public header -> module that implements it.
 HEADER_MODULE = {
@@ -40,6 +46,21 @@ ALLOWED = {
     "cli": {"common", "device", "image", "result", "analysis", "report", "run"},
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
+
+
+def large_tracked_files(root):
+    try:
+        out = subprocess.run(["git", "-C", root, "ls-files", "-z"], capture_output=True,
+                             check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return []  # not a git checkout (a release tarball): nothing to check
+    problems = []
+    for rel in out.decode("utf-8", "replace").split("\0"):
+        path = os.path.join(root, rel)
+        if rel and os.path.isfile(path) and os.path.getsize(path) > MAX_TRACKED_BYTES:
+            problems.append(f"{rel}: {os.path.getsize(path)} bytes tracked; files over 1 MiB "
+                            f"stay out of the repository (write them below an ignored directory)")
+    return problems
 
 
 def main(root):
@@ -79,6 +100,7 @@ def main(root):
                         problems.append(f"{rel}:{n}: rename() outside write_file_atomic "
                                         f"(sys.hpp); a directory rename says so on the line "
                                         f"before (\"// Directory rename ...\")")
+    problems += large_tracked_files(root)
     for p in problems:
         print(p)
     print(f"{len(problems)} violation(s)" if problems else "module rules hold")
