@@ -17,6 +17,7 @@
 #include "cgprof/image.hpp"
 #include "cgprof/report.hpp"
 #include "cgprof/sandbox.hpp"
+#include "cgprof/slurm.hpp"
 
 namespace cgprof::run {
 
@@ -122,6 +123,49 @@ struct ExperimentSummary {
 // experiment then stops. Throws Error naming the run and its command line when a run did not
 // complete because cgprof failed.
 ExperimentSummary run_experiment(ExperimentRun& x, const RunCommandParser& parse);
+
+// ---- an experiment as a Slurm job array (slurm.cpp) ----
+
+// OUTPUT/slurm: the sbatch script (array.sbatch), submissions.tsv and the tasks' logs/.
+std::string slurm_dir(const ExperimentRun& x);
+// The experiment whose result directory DIR is (`experiment status DIR`): its index.json names
+// the experiment file. Errors name the index or the missing file.
+ExperimentRun open_experiment_dir(const std::string& dir);
+
+struct SlurmStatus {
+  std::vector<report::CellStatus> cells;  // one per planned run
+  std::vector<report::SlurmSubmission> submissions;
+  bool squeue_ok = false;  // squeue answered (else queued runs show as "submitted")
+};
+// Every run's state: its result directory, squeue for the arrays submitted for it, sacct for
+// those no longer queued (where accounting is kept). Refreshes x.states.
+SlurmStatus slurm_status(ExperimentRun& x);
+// Failed or missing runs: what a submission covers (complete, queued and running ones are left).
+std::vector<std::size_t> runs_to_submit(const SlurmStatus& s);
+
+// The sbatch script of a job array over `tasks` (run indices = array task ids). Throws Error,
+// naming the limit and the remedy, when a task id reaches the cluster's MaxArraySize (checked
+// where `scontrol show config` answers).
+std::string slurm_array_script(const ExperimentRun& x, const report::ExperimentSlurm& options,
+                               const std::vector<std::size_t>& tasks);
+// Writes the script to OUTPUT/slurm/array.sbatch, submits it with sbatch and records the job in
+// OUTPUT/slurm/submissions.tsv; returns the job id. Throws Error when sbatch is missing or fails.
+std::string submit_slurm_array(const ExperimentRun& x, const std::string& script,
+                               const std::vector<std::size_t>& tasks);
+
+// Failed and missing runs again, with the first submission's script and its throttle (%N).
+struct SlurmResubmission {
+  std::vector<std::size_t> tasks;  // empty: nothing to submit
+  std::string array;               // sbatch --array=...
+  std::string script;              // OUTPUT/slurm/array.sbatch
+};
+SlurmResubmission plan_resubmission(const ExperimentRun& x, const SlurmStatus& s);
+std::string resubmit_slurm_array(const ExperimentRun& x, const SlurmResubmission& r);
+
+// One array task (`--task INDEX`): the run at INDEX of the plan, in this process through
+// run_experiment_cell (ran = false: it was complete already). Throws Error for an INDEX outside
+// the plan (the file changed since it was submitted).
+CellResult run_slurm_task(ExperimentRun& x, long index, const RunCommandParser& parse);
 
 // ---- `cgprof devices show` (cgroup_preview.cpp) ----
 
