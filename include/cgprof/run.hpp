@@ -13,7 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "cgprof/analysis.hpp"
 #include "cgprof/device.hpp"
+#include "cgprof/result.hpp"
 #include "cgprof/image.hpp"
 #include "cgprof/report.hpp"
 #include "cgprof/sandbox.hpp"
@@ -32,6 +34,34 @@ struct SandboxOptions {
 };
 
 // What to run, where, under which limits, sampled how, recorded where.
+// What the run library tells its caller while it works; the caller shows it (the CLI prints it on
+// stderr: src/cli/run_output.cpp). The run library prints nothing itself. Every method has a silent
+// default; live() and the messages may come from another thread than the run's.
+class RunObserver {
+ public:
+  enum class Kind {
+    notice,   // about the run: a limit that cannot apply, the backend it fell back to
+    warning,  // something went wrong that did not end the run
+    error,    // a run of an experiment failed (what `cgprof run` would have ended with)
+    info,     // cgprof's progress: a signal passed on, a series' next run, where results are
+    step,     // an experiment's next run ("[3/8] resnet18 on rpi4, run 1/2")
+  };
+  virtual ~RunObserver() = default;
+  virtual void message(Kind /*kind*/, const std::string& /*text*/) {}
+  // The live line while the workload runs, every 500 ms when wants_live(); live_end() clears it.
+  virtual bool wants_live() const { return false; }
+  virtual void live(const std::string& /*line*/) {}
+  virtual void live_end() {}
+  // A profiled run ended and its run.json is in out_dir (also when the workload failed).
+  virtual void run_finished(const RunResult& /*r*/, const std::string& /*out_dir*/) {}
+  // A --no-cgroup run's phases (wall time only).
+  virtual void phases(const PhasesResult& /*p*/) {}
+  // A series (--repeat/--warmup) ended: `agg` of the `measured` runs, written to `path` (null
+  // and "" when no measured run succeeded).
+  virtual void series_finished(const analysis::Aggregate* /*agg*/, std::size_t /*measured*/,
+                               unsigned /*planned*/, const std::string& /*path*/) {}
+};
+
 struct RunRequest {
   // The workload: an image (reference as given, e.g. "./img:latest") with `command` as the
   // arguments that replace its Cmd, or a root file system directory with `command` to run in it.
@@ -57,11 +87,13 @@ struct RunRequest {
 
   unsigned repeat = 1;  // measured runs: > 1 makes a series OUTPUT/run-001... + aggregate.json
   unsigned warmup = 0;  // runs made first into OUTPUT/warmup-001..., kept but not aggregated
+
+  RunObserver* observer = nullptr;  // not owned; null: nothing is shown
 };
 
 // Runs the request: once into its result directory, or `warmup` + `repeat` times into a series
-// (which stops at the first run whose status is not 0). Prints notices, the summary and where the
-// results are on stderr. Returns docker's exit code: the workload's (the last run's of a series),
+// (which stops at the first run whose status is not 0). Tells request.observer the notices, the
+// progress and each result. Returns docker's exit code: the workload's (the last run's of a series),
 // 137 for an OOM kill, 128+N when cgprof was interrupted by signal N. Throws Error when cgprof
 // itself fails (after writing the run's run.json, when its result directory existed).
 int run_workload(const RunRequest& request);
@@ -87,6 +119,7 @@ struct ExperimentRun {
   report::Experiment experiment;
   std::string output;                       // absolute result directory
   std::string executable;                   // this program (argv[0] of every planned run)
+  RunObserver* observer = nullptr;          // given to every run; null: nothing is shown
   std::vector<report::PlannedRun> plan;     // matrix order
   std::vector<report::RunDirState> states;  // one per planned run
 };
@@ -104,9 +137,9 @@ struct CellResult {
 };
 // THE per-cell entry point (`cgprof experiment`, one Slurm array task): runs cell `index`
 // (0-based, matrix order) in this process. A complete run directory is left alone; an
-// incomplete one is removed and the run made from scratch. Prints "[i/n] WORKLOAD on DEVICE,
-// run r/R", then the run's own output; a cgprof error of the run is printed as `cgprof run`
-// prints it and becomes status 125 with an incomplete state. Does not write the index (tasks of
+// incomplete one is removed and the run made from scratch. Tells x.observer "[i/n] WORKLOAD on
+// DEVICE, run r/R" (a step), then the run's own messages; a cgprof error of the run becomes an
+// error message and status 125 with an incomplete state. Does not write the index (tasks of
 // an array would race on it: write_experiment_index afterwards, from one process). Throws Error
 // only for an index out of range or a directory it cannot prepare.
 CellResult run_experiment_cell(ExperimentRun& x, std::size_t index, const RunCommandParser& parse);

@@ -9,6 +9,7 @@
 #include "commands.hpp"
 #include "experiment_slurm.hpp"
 #include "run_options.hpp"
+#include "run_output.hpp"
 
 namespace cgprof::cli {
 namespace {
@@ -20,6 +21,7 @@ struct ExperimentArgs {
 
 int run_experiment(const ExperimentArgs& a) {
   run::ExperimentRun x = run::open_experiment(a.file, a.output);
+  x.observer = &stderr_observer();
   const report::Experiment& e = x.experiment;
   run::write_experiment_index(x);
   std::size_t already = 0;

@@ -12,6 +12,7 @@
 #include "cgprof/run.hpp"
 #include "cgprof/slurm.hpp"
 #include "run_options.hpp"
+#include "run_output.hpp"
 
 namespace cgprof::cli {
 namespace {
@@ -77,6 +78,7 @@ int run_submit(const std::string& file, const std::string& output, const SlurmAr
 // One array task: the run at `index` of the plan, unless it is complete already.
 int run_task(const std::string& file, const std::string& output, long index) {
   run::ExperimentRun l = run::open_experiment(file, output);
+  l.observer = &stderr_observer();
   if (index >= 0 && static_cast<std::size_t>(index) < l.plan.size() &&
       !l.states[static_cast<std::size_t>(index)].complete)
     std::fprintf(stderr, "cgprof experiment: task %ld: %s\n", index,

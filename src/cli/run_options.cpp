@@ -4,6 +4,7 @@
 #include "cgprof/report.hpp"
 #include "image_run.hpp"
 #include "limit_options.hpp"
+#include "run_output.hpp"
 #include "sandbox_options.hpp"
 
 namespace cgprof::cli {
@@ -74,6 +75,7 @@ void add_run_options(CLI::App* cmd, RunArgs& a) {
 run::RunRequest make_run_request(const RunArgs& a) {
   run::RunRequest r = a.request;
   r.command = a.command;
+  r.observer = &stderr_observer();
   if (r.rootfs.empty()) {
     r.unpack = unpack_options(a.max_layer_size);
     if (!r.command.empty()) {

@@ -35,19 +35,20 @@ std::string self_exe() {
 // The working directory of a cell: the experiment file's directory, then back.
 class CellDirectory {
  public:
-  explicit CellDirectory(const std::string& dir)
-      : saved_(open_at(AT_FDCWD, ".", O_PATH | O_DIRECTORY)) {
+  CellDirectory(const std::string& dir, RunObserver* observer)
+      : saved_(open_at(AT_FDCWD, ".", O_PATH | O_DIRECTORY)), observer_(observer) {
     if (::chdir(dir.c_str()) != 0) throw_errno("chdir", dir);
   }
   ~CellDirectory() {
-    if (::fchdir(saved_.get()) != 0)
-      std::fprintf(stderr, "cgprof: warning: cannot return to the working directory\n");
+    if (::fchdir(saved_.get()) != 0 && observer_)
+      observer_->message(RunObserver::Kind::warning, "cannot return to the working directory");
   }
   CellDirectory(const CellDirectory&) = delete;
   CellDirectory& operator=(const CellDirectory&) = delete;
 
  private:
   UniqueFd saved_;
+  RunObserver* observer_;
 };
 
 // A stop signal between runs (during a run, the run's own handlers take it) is recorded, so the
@@ -73,13 +74,16 @@ class ExperimentSignals {
 };
 
 // One `cgprof run` command line, parsed and run here; returns its exit status.
-int run_command_line(const report::PlannedRun& p, const RunCommandParser& parse) {
+int run_command_line(const report::PlannedRun& p, const RunCommandParser& parse,
+                     RunObserver* observer) {
   try {
     // argv = cgprof run ARGS...: the parser takes ARGS.
-    return run_workload(parse({p.argv.begin() + 2, p.argv.end()}));
+    RunRequest request = parse({p.argv.begin() + 2, p.argv.end()});
+    request.observer = observer;
+    return run_workload(request);
   } catch (const std::exception& e) {
     const ErrorLine line = describe_exception(e);
-    std::fprintf(stderr, "cgprof: %s\n", line.message.c_str());
+    if (observer) observer->message(RunObserver::Kind::error, line.message);
     return line.exit_code;
   }
 }
@@ -127,12 +131,15 @@ CellResult run_experiment_cell(ExperimentRun& x, std::size_t index,
   }
   if (x.states[index].exists) fs::remove_all(dir);  // a run cut short: start again from scratch
   make_directories(fs::path(dir).parent_path().string());
-  std::fprintf(stderr, "[%zu/%zu] %s on %s, %s %u/%u\n", index + 1, x.plan.size(),
-               p.workload.c_str(), p.device.c_str(), p.warmup ? "warm-up" : "run", p.repeat,
-               p.warmup ? e.warmup : e.repeat);
+  if (x.observer)
+    x.observer->message(RunObserver::Kind::step,
+                        "[" + std::to_string(index + 1) + "/" + std::to_string(x.plan.size()) +
+                            "] " + p.workload + " on " + p.device + ", " +
+                            (p.warmup ? "warm-up " : "run ") + std::to_string(p.repeat) + "/" +
+                            std::to_string(p.warmup ? e.warmup : e.repeat));
   {
-    CellDirectory cwd(e.base_dir);
-    c.status = run_command_line(p, parse);
+    CellDirectory cwd(e.base_dir, x.observer);
+    c.status = run_command_line(p, parse, x.observer);
   }
   c.ran = true;
   c.stop_signal = stop_requested();
@@ -161,8 +168,11 @@ ExperimentSummary run_experiment(ExperimentRun& x, const RunCommandParser& parse
     }
     if (c.state.exit_status != 0) {
       ++s.failed;
-      std::fprintf(stderr, "[%zu/%zu] %s: workload exited with status %d (kept; not rerun)\n",
-                   i + 1, x.plan.size(), x.plan[i].id.c_str(), c.state.exit_status);
+      if (x.observer)
+        x.observer->message(RunObserver::Kind::step,
+                            "[" + std::to_string(i + 1) + "/" + std::to_string(x.plan.size()) +
+                                "] " + x.plan[i].id + ": workload exited with status " +
+                                std::to_string(c.state.exit_status) + " (kept; not rerun)");
     }
   }
   s.stop_signal = stop_requested();

@@ -32,7 +32,8 @@ void request_stop(int sig) {
 
 int stop_requested() { return g_stop_requested.load(); }
 
-InterruptScope::InterruptScope() : forwarder_(sandbox::SignalForwarder::Policy::kStop) {
+InterruptScope::InterruptScope(RunObserver* observer)
+    : forwarder_(sandbox::SignalForwarder::Policy::kStop), observer_(observer) {
   if (int sig = stop_requested()) ::raise(sig);  // handled now by the forwarder's handler
 }
 
@@ -57,17 +58,15 @@ StopKill InterruptScope::wait_for_exit(int pidfd, double stop_timeout_s) {
       }
       if (!told) {
         told = true;
-        if (stop_timeout_s < 0) {
-          std::fprintf(stderr,
-                       "\r\033[Kcgprof: signal %d passed to the workload; waiting for it to "
-                       "exit (again to kill it now)\n",
-                       signal());
-        } else {
-          std::fprintf(stderr,
-                       "\r\033[Kcgprof: signal %d passed to the workload; killing it in %g s "
-                       "(again to kill it now)\n",
-                       signal(), stop_timeout_s);
-        }
+        char grace[64];
+        std::snprintf(grace, sizeof grace, "killing it in %g s", stop_timeout_s);
+        if (observer_)
+          observer_->message(RunObserver::Kind::info,
+                             "signal " + std::to_string(signal()) +
+                                 " passed to the workload; " +
+                                 (stop_timeout_s < 0 ? std::string("waiting for it to exit")
+                                                     : std::string(grace)) +
+                                 " (again to kill it now)");
       }
       if (deadline_ms != INT64_MAX) {
         int64_t left = deadline_ms - mono_ms();

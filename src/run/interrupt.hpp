@@ -5,6 +5,7 @@
 // SIGQUIT, SIGUSR1 and SIGUSR2 are passed on every time (sandbox::SignalForwarder, kStop).
 #pragma once
 
+#include "cgprof/run.hpp"
 #include "cgprof/signal_forwarder.hpp"
 
 namespace cgprof::run {
@@ -22,7 +23,8 @@ class InterruptScope {
  public:
   // A stop requested before the scope (a Ctrl-C while an experiment resolved the run's image) is
   // taken as the first signal of the scope: it is passed on when the container runs.
-  InterruptScope();
+  // `observer` (may be null) is told when the grace period starts.
+  explicit InterruptScope(RunObserver* observer);
   // Records the scope's stop signal for stop_requested().
   ~InterruptScope();
   InterruptScope(const InterruptScope&) = delete;
@@ -40,13 +42,14 @@ class InterruptScope {
 
   // Blocks until the container's init has exited (its pidfd is readable). After the first
   // signal it waits at most stop_timeout_s more, then kills the cgroup (negative: no limit).
-  // Prints one line on stderr when it starts the grace period. Returns how the run was stopped.
+  // Tells the observer once when it starts the grace period. Returns how the run was stopped.
   StopKill wait_for_exit(int pidfd, double stop_timeout_s);
   // Whether (and why) the run's cgroup was killed so far.
   StopKill killed() const { return forwarder_.killed(); }
 
  private:
   sandbox::SignalForwarder forwarder_;
+  RunObserver* observer_;
 };
 
 }  // namespace cgprof::run

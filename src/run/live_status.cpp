@@ -1,18 +1,16 @@
 #include "live_status.hpp"
 
-#include <unistd.h>
-
 #include <chrono>
-#include <cstdio>
 #include <string>
 
 #include "cgprof/result.hpp"
 
 namespace cgprof::run {
 
-LiveStatus::LiveStatus(const Sampler& sampler, std::optional<double> quota_cores)
-    : sampler_(sampler), quota_(quota_cores) {
-  if (!::isatty(STDERR_FILENO)) return;
+LiveStatus::LiveStatus(const Sampler& sampler, std::optional<double> quota_cores,
+                       RunObserver* observer)
+    : sampler_(sampler), quota_(quota_cores), observer_(observer) {
+  if (!observer_ || !observer_->wants_live()) return;
   thread_ = std::thread([this] { loop(); });
 }
 
@@ -24,7 +22,7 @@ void LiveStatus::stop() {
   }
   cv_.notify_all();
   thread_.join();
-  std::fputs("\r\033[K", stderr);
+  observer_->live_end();
 }
 
 void LiveStatus::loop() {
@@ -36,9 +34,7 @@ void LiveStatus::loop() {
     if (prev.t_ns != 0 && cur.t_ns > prev.t_ns) {
       double elapsed =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      std::string line = format_live_status(prev, cur, quota_, elapsed);
-      std::fprintf(stderr, "\r\033[K%s", line.c_str());
-      std::fflush(stderr);
+      observer_->live(format_live_status(prev, cur, quota_, elapsed));
     }
     prev = cur;
   }

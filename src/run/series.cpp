@@ -39,7 +39,7 @@ void check_fresh(const std::string& dir) {
 void write_aggregate(const std::string& dir, const std::vector<std::string>& measured,
                      const RunRequest& r, const sandbox::ProcessSpec& spec) {
   if (measured.empty()) {
-    std::fprintf(stderr, "cgprof: no measured run succeeded; no aggregate written\n");
+    if (r.observer) r.observer->series_finished(nullptr, 0, r.repeat, "");
     return;
   }
   std::vector<RunResult> results;
@@ -54,9 +54,7 @@ void write_aggregate(const std::string& dir, const std::vector<std::string>& mea
   info.command = spec.argv;
   const std::string path = dir + "/aggregate.json";
   report::write_file_atomic(path, report::aggregate_to_json(agg, info));
-  std::fputs(report::format_aggregate(agg).c_str(), stderr);
-  std::fprintf(stderr, "cgprof: %zu of %u runs aggregated in %s\n", measured.size(), r.repeat,
-               path.c_str());
+  if (r.observer) r.observer->series_finished(&agg, measured.size(), r.repeat, path);
 }
 
 }  // namespace
@@ -83,12 +81,17 @@ int run_series(const RunRequest& r, const Workload& w) {
       const bool warmup = i < r.warmup;
       const unsigned n = warmup ? i + 1 : i - r.warmup + 1;
       const std::string name = series_dir_name(warmup, n);
-      std::fprintf(stderr, "cgprof: %s %u/%u -> %s/%s\n", warmup ? "warm-up" : "run", n,
-                   warmup ? r.warmup : r.repeat, dir.c_str(), name.c_str());
+      if (r.observer)
+        r.observer->message(RunObserver::Kind::info,
+                            std::string(warmup ? "warm-up" : "run") + " " + std::to_string(n) +
+                                "/" + std::to_string(warmup ? r.warmup : r.repeat) + " -> " +
+                                dir + "/" + name);
       status = run_profiled(r, w, dir + "/" + name);
       if (status != 0) {
-        std::fprintf(stderr, "cgprof: %s ended with status %d; the series stops here\n",
-                     name.c_str(), status);
+        if (r.observer)
+          r.observer->message(RunObserver::Kind::info,
+                              name + " ended with status " + std::to_string(status) +
+                                  "; the series stops here");
         break;
       }
       if (!warmup) measured.push_back(name);

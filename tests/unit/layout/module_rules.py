@@ -8,6 +8,8 @@
   renamed into place (rename(2)) only there; a directory rename elsewhere says so in a comment on
   the line before it.
 
+- The run library (src/run) writes nothing on stderr or stdout: it tells its RunObserver, and the
+  CLI prints (src/cli/run_output.cpp).
 - No tracked file is larger than 1 MiB (benchmark output and images stay out of the repository;
   checked where SOURCE_ROOT is a git checkout).
 
@@ -91,6 +93,9 @@ def main(root):
                             problems.append(f"{rel}:{n}: module {module} includes {inc} of "
                                             f"module {other}, which it may not depend on")
                 code = line.split("//")[0]
+                if module == "run" and re.search(r"\b(stderr|stdout)\b|(?<!n)printf\s*\(|\bputs\s*\(|std::cerr|std::cout", code):
+                    problems.append(f"{rel}:{n}: the run library prints (tell the RunObserver; "
+                                    f"the CLI prints)")
                 if "SYS_openat2" in code and rel != "src/common/sys.cpp":
                     problems.append(f"{rel}:{n}: openat2 called directly (use openat2_fd, "
                                     f"sys.hpp)")
