@@ -19,6 +19,7 @@
 #include "cgprof/run.hpp"
 #include "cgprof/sys.hpp"
 #include "interrupt.hpp"
+#include "profiled_run.hpp"
 
 namespace cgprof::run {
 namespace {
@@ -35,20 +36,20 @@ std::string self_exe() {
 // The working directory of a cell: the experiment file's directory, then back.
 class CellDirectory {
  public:
-  CellDirectory(const std::string& dir, RunObserver* observer)
+  CellDirectory(const std::string& dir, RunObserver& observer)
       : saved_(open_at(AT_FDCWD, ".", O_PATH | O_DIRECTORY)), observer_(observer) {
     if (::chdir(dir.c_str()) != 0) throw_errno("chdir", dir);
   }
   ~CellDirectory() {
-    if (::fchdir(saved_.get()) != 0 && observer_)
-      observer_->message(RunObserver::Kind::warning, "cannot return to the working directory");
+    if (::fchdir(saved_.get()) != 0)
+      observer_.message(RunObserver::Kind::warning, "cannot return to the working directory");
   }
   CellDirectory(const CellDirectory&) = delete;
   CellDirectory& operator=(const CellDirectory&) = delete;
 
  private:
   UniqueFd saved_;
-  RunObserver* observer_;
+  RunObserver& observer_;
 };
 
 // A stop signal between runs (during a run, the run's own handlers take it) is recorded, so the
@@ -75,17 +76,26 @@ class ExperimentSignals {
 
 // One `cgprof run` command line, parsed and run here; returns its exit status.
 int run_command_line(const report::PlannedRun& p, const RunCommandParser& parse,
-                     RunObserver* observer) {
+                     RunObserver& observer) {
   try {
     // argv = cgprof run ARGS...: the parser takes ARGS.
     RunRequest request = parse({p.argv.begin() + 2, p.argv.end()});
-    request.observer = observer;
+    request.observer = &observer;
     return run_workload(request);
   } catch (const std::exception& e) {
     const ErrorLine line = describe_exception(e);
-    if (observer) observer->message(RunObserver::Kind::error, line.message);
+    observer.message(RunObserver::Kind::error, line.message);
     return line.exit_code;
   }
+}
+
+RunObserver& observer_of(const ExperimentRun& x) {
+  return x.observer ? *x.observer : silent_observer();
+}
+
+// "[3/8] ": run `index` (0-based) of the plan.
+std::string position(const ExperimentRun& x, std::size_t index) {
+  return "[" + std::to_string(index + 1) + "/" + std::to_string(x.plan.size()) + "] ";
 }
 
 }  // namespace
@@ -131,15 +141,13 @@ CellResult run_experiment_cell(ExperimentRun& x, std::size_t index,
   }
   if (x.states[index].exists) fs::remove_all(dir);  // a run cut short: start again from scratch
   make_directories(fs::path(dir).parent_path().string());
-  if (x.observer)
-    x.observer->message(RunObserver::Kind::step,
-                        "[" + std::to_string(index + 1) + "/" + std::to_string(x.plan.size()) +
-                            "] " + p.workload + " on " + p.device + ", " +
+  observer_of(x).message(RunObserver::Kind::step,
+                        position(x, index) + p.workload + " on " + p.device + ", " +
                             (p.warmup ? "warm-up " : "run ") + std::to_string(p.repeat) + "/" +
                             std::to_string(p.warmup ? e.warmup : e.repeat));
   {
-    CellDirectory cwd(e.base_dir, x.observer);
-    c.status = run_command_line(p, parse, x.observer);
+    CellDirectory cwd(e.base_dir, observer_of(x));
+    c.status = run_command_line(p, parse, observer_of(x));
   }
   c.ran = true;
   c.stop_signal = stop_requested();
@@ -168,11 +176,9 @@ ExperimentSummary run_experiment(ExperimentRun& x, const RunCommandParser& parse
     }
     if (c.state.exit_status != 0) {
       ++s.failed;
-      if (x.observer)
-        x.observer->message(RunObserver::Kind::step,
-                            "[" + std::to_string(i + 1) + "/" + std::to_string(x.plan.size()) +
-                                "] " + x.plan[i].id + ": workload exited with status " +
-                                std::to_string(c.state.exit_status) + " (kept; not rerun)");
+      observer_of(x).message(RunObserver::Kind::step,
+                             position(x, i) + x.plan[i].id + ": workload exited with status " +
+                                 std::to_string(c.state.exit_status) + " (kept; not rerun)");
     }
   }
   s.stop_signal = stop_requested();

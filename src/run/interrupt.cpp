@@ -32,7 +32,7 @@ void request_stop(int sig) {
 
 int stop_requested() { return g_stop_requested.load(); }
 
-InterruptScope::InterruptScope(RunObserver* observer)
+InterruptScope::InterruptScope(RunObserver& observer)
     : forwarder_(sandbox::SignalForwarder::Policy::kStop), observer_(observer) {
   if (int sig = stop_requested()) ::raise(sig);  // handled now by the forwarder's handler
 }
@@ -60,13 +60,10 @@ StopKill InterruptScope::wait_for_exit(int pidfd, double stop_timeout_s) {
         told = true;
         char grace[64];
         std::snprintf(grace, sizeof grace, "killing it in %g s", stop_timeout_s);
-        if (observer_)
-          observer_->message(RunObserver::Kind::info,
-                             "signal " + std::to_string(signal()) +
-                                 " passed to the workload; " +
-                                 (stop_timeout_s < 0 ? std::string("waiting for it to exit")
-                                                     : std::string(grace)) +
-                                 " (again to kill it now)");
+        observer_.message(RunObserver::Kind::info,
+                          "signal " + std::to_string(signal()) + " passed to the workload; " +
+                              (stop_timeout_s < 0 ? "waiting for it to exit" : grace) +
+                              " (again to kill it now)");
       }
       if (deadline_ms != INT64_MAX) {
         int64_t left = deadline_ms - mono_ms();

@@ -23,8 +23,8 @@ class InterruptScope {
  public:
   // A stop requested before the scope (a Ctrl-C while an experiment resolved the run's image) is
   // taken as the first signal of the scope: it is passed on when the container runs.
-  // `observer` (may be null) is told when the grace period starts.
-  explicit InterruptScope(RunObserver* observer);
+  // `observer` is told when the grace period starts.
+  explicit InterruptScope(RunObserver& observer);
   // Records the scope's stop signal for stop_requested().
   ~InterruptScope();
   InterruptScope(const InterruptScope&) = delete;
@@ -49,7 +49,7 @@ class InterruptScope {
 
  private:
   sandbox::SignalForwarder forwarder_;
-  RunObserver* observer_;
+  RunObserver& observer_;
 };
 
 }  // namespace cgprof::run

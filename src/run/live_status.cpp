@@ -8,9 +8,9 @@
 namespace cgprof::run {
 
 LiveStatus::LiveStatus(const Sampler& sampler, std::optional<double> quota_cores,
-                       RunObserver* observer)
+                       RunObserver& observer)
     : sampler_(sampler), quota_(quota_cores), observer_(observer) {
-  if (!observer_ || !observer_->wants_live()) return;
+  if (!observer_.wants_live()) return;
   thread_ = std::thread([this] { loop(); });
 }
 
@@ -22,7 +22,7 @@ void LiveStatus::stop() {
   }
   cv_.notify_all();
   thread_.join();
-  observer_->live_end();
+  observer_.live_end();
 }
 
 void LiveStatus::loop() {
@@ -34,7 +34,7 @@ void LiveStatus::loop() {
     if (prev.t_ns != 0 && cur.t_ns > prev.t_ns) {
       double elapsed =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      observer_->live(format_live_status(prev, cur, quota_, elapsed));
+      observer_.live(format_live_status(prev, cur, quota_, elapsed));
     }
     prev = cur;
   }

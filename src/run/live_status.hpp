@@ -14,7 +14,7 @@ namespace cgprof::run {
 
 class LiveStatus {
  public:
-  LiveStatus(const Sampler& sampler, std::optional<double> quota_cores, RunObserver* observer);
+  LiveStatus(const Sampler& sampler, std::optional<double> quota_cores, RunObserver& observer);
   ~LiveStatus() { stop(); }
   LiveStatus(const LiveStatus&) = delete;
   LiveStatus& operator=(const LiveStatus&) = delete;
@@ -25,7 +25,7 @@ class LiveStatus {
   void loop();
   const Sampler& sampler_;
   std::optional<double> quota_;
-  RunObserver* observer_;
+  RunObserver& observer_;
   std::thread thread_;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -89,7 +89,7 @@ void start_sample_wait(const RunRequest& o, const Workload& w, unsigned groups,
   {
     Sampler sampler(cg.dirs(), sc);
     sampler.start();
-    LiveStatus live(sampler, r.quota_cores, o.observer);
+    LiveStatus live(sampler, r.quota_cores, *o.observer);
     StopKill killed = interrupts.wait_for_exit(container.pidfd(), o.stop_timeout);
     r.exit.killed_by = to_string(killed);
     status = container.wait();
@@ -136,7 +136,7 @@ int run_without_cgroup(const RunRequest& o, const Workload& w) {
   marks.started();
   int code = container.wait().exit_code();
   if (auto phases = marks.finish(container.exec_start_ns(), container.exit_ns(), "", ""))
-    if (o.observer) o.observer->phases(*phases);
+    o.observer->phases(*phases);
   return code;
 }
 
@@ -154,13 +154,12 @@ int run_profiled(const RunRequest& o, const Workload& w, const std::string& outp
   DeviceProfile device = resolve_device(o.limits);
 
   // Installed before the cgroup exists, so an early Ctrl-C still runs every destructor.
-  InterruptScope interrupts(o.observer);
+  InterruptScope interrupts(*o.observer);
   std::unique_ptr<CgroupBackend> cg = select_cgroup_backend(o, device, w.spec.rootfs);
   interrupts.set_kill_fd(cg->kill_fd());
   interrupts.check();
-  if (o.observer)
-    for (const std::string& n : cg->limits_written().notices)
-      o.observer->message(RunObserver::Kind::notice, n);
+  for (const std::string& n : cg->limits_written().notices)
+    o.observer->message(RunObserver::Kind::notice, n);
 
   const std::string out_dir = make_output_dir(output, device.name, w.spec.argv);
   // From here on every path writes run.json, once, below.
@@ -187,18 +186,17 @@ int run_profiled(const RunRequest& o, const Workload& w, const std::string& outp
     write_run_json(r, out_dir);
   } catch (const Error& e) {
     if (!failure) throw;
-    if (o.observer) o.observer->message(RunObserver::Kind::warning, e.what());
+    o.observer->message(RunObserver::Kind::warning, e.what());
   }
   if (failure) std::rethrow_exception(failure);  // the backend's destructor cleans up
   cg->destroy();
   if (r.exit.interrupted && !started) {
-    if (o.observer)
-      o.observer->message(RunObserver::Kind::info,
-                          "interrupted by signal " + std::to_string(interrupts.signal()) +
-                              " while starting; results in " + out_dir);
+    o.observer->message(RunObserver::Kind::info,
+                        "interrupted by signal " + std::to_string(interrupts.signal()) +
+                            " while starting; results in " + out_dir);
     return r.exit.status;
   }
-  if (o.observer) o.observer->run_finished(r, out_dir);
+  o.observer->run_finished(r, out_dir);
   return r.exit.status;
 }
 

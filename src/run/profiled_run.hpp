@@ -32,6 +32,10 @@ std::string cgroup_backend_name(const CgroupBackend& cg);
 // summary. Returns docker's exit code; throws Error when cgprof itself fails.
 int run_profiled(const RunRequest& request, const Workload& w, const std::string& output);
 
+// What a null RunObserver means: every report dropped. The entry points (run_workload, an
+// experiment's runs) put it in place of null, so nothing below them checks for one.
+RunObserver& silent_observer();
+
 // Validates the series options and runs one run or the series (series.cpp).
 int run_series(const RunRequest& request, const Workload& w);
 

@@ -6,9 +6,16 @@
 
 namespace cgprof::run {
 
+RunObserver& silent_observer() {
+  static RunObserver silent;  // every method's default: nothing
+  return silent;
+}
+
 int run_workload(const RunRequest& request) {
-  const Workload w = resolve_workload(request);
-  return run_series(request, w);
+  RunRequest r = request;
+  if (!r.observer) r.observer = &silent_observer();
+  const Workload w = resolve_workload(r);
+  return run_series(r, w);
 }
 
 }  // namespace cgprof::run

@@ -39,7 +39,7 @@ void check_fresh(const std::string& dir) {
 void write_aggregate(const std::string& dir, const std::vector<std::string>& measured,
                      const RunRequest& r, const sandbox::ProcessSpec& spec) {
   if (measured.empty()) {
-    if (r.observer) r.observer->series_finished(nullptr, 0, r.repeat, "");
+    r.observer->series_finished(nullptr, 0, r.repeat, "");
     return;
   }
   std::vector<RunResult> results;
@@ -54,7 +54,7 @@ void write_aggregate(const std::string& dir, const std::vector<std::string>& mea
   info.command = spec.argv;
   const std::string path = dir + "/aggregate.json";
   report::write_file_atomic(path, report::aggregate_to_json(agg, info));
-  if (r.observer) r.observer->series_finished(&agg, measured.size(), r.repeat, path);
+  r.observer->series_finished(&agg, measured.size(), r.repeat, path);
 }
 
 }  // namespace
@@ -81,17 +81,15 @@ int run_series(const RunRequest& r, const Workload& w) {
       const bool warmup = i < r.warmup;
       const unsigned n = warmup ? i + 1 : i - r.warmup + 1;
       const std::string name = series_dir_name(warmup, n);
-      if (r.observer)
-        r.observer->message(RunObserver::Kind::info,
-                            std::string(warmup ? "warm-up" : "run") + " " + std::to_string(n) +
-                                "/" + std::to_string(warmup ? r.warmup : r.repeat) + " -> " +
-                                dir + "/" + name);
+      r.observer->message(RunObserver::Kind::info,
+                          std::string(warmup ? "warm-up" : "run") + " " + std::to_string(n) +
+                              "/" + std::to_string(warmup ? r.warmup : r.repeat) + " -> " + dir +
+                              "/" + name);
       status = run_profiled(r, w, dir + "/" + name);
       if (status != 0) {
-        if (r.observer)
-          r.observer->message(RunObserver::Kind::info,
-                              name + " ended with status " + std::to_string(status) +
-                                  "; the series stops here");
+        r.observer->message(RunObserver::Kind::info, name + " ended with status " +
+                                                         std::to_string(status) +
+                                                         "; the series stops here");
         break;
       }
       if (!warmup) measured.push_back(name);
