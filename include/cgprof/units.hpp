@@ -32,4 +32,8 @@ std::string format_size(uint64_t bytes);
 // position after the digits, or nullptr if there were none. Overflow saturates.
 const char* parse_u64(const char* p, const char* end, uint64_t* out);
 
+// A whole string of decimal digits (no sign, no spaces, at most 10 digits) whose value is at
+// most `max`: user and group ids, /etc/subuid ranges. nullopt otherwise.
+std::optional<uint32_t> parse_u32(std::string_view text, uint32_t max = 0xFFFFFFFFu);
+
 }  // namespace cgprof

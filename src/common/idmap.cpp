@@ -11,22 +11,12 @@
 
 #include "cgprof/error.hpp"
 #include "cgprof/sys.hpp"
+#include "cgprof/units.hpp"
 
 extern char** environ;
 
 namespace cgprof {
 namespace {
-
-std::optional<std::uint32_t> to_u32(std::string_view s) {
-  if (s.empty() || s.size() > 10) return std::nullopt;
-  std::uint64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return std::nullopt;
-    v = v * 10 + static_cast<unsigned>(c - '0');
-  }
-  if (v > 0xFFFFFFFFu) return std::nullopt;
-  return static_cast<std::uint32_t>(v);
-}
 
 bool covers(const std::vector<std::string>& lines, std::uint32_t id) {
   for (const auto& l : lines) {
@@ -104,8 +94,8 @@ std::optional<IdRange> find_subid_range(std::string_view content, std::string_vi
     if (b == std::string_view::npos) continue;
     std::string_view who = line.substr(0, a);
     if (who != name && who != id_text) continue;
-    auto start = to_u32(line.substr(a + 1, b - a - 1));
-    auto count = to_u32(line.substr(b + 1));
+    auto start = parse_u32(line.substr(a + 1, b - a - 1));
+    auto count = parse_u32(line.substr(b + 1));
     if (!start || !count || *count == 0) continue;
     return IdRange{*start, *count};
   }

@@ -137,6 +137,14 @@ std::string format_size(uint64_t bytes) {
   return buf;
 }
 
+std::optional<uint32_t> parse_u32(std::string_view text, uint32_t max) {
+  if (text.empty() || text.size() > 10) return std::nullopt;
+  uint64_t v = 0;
+  const char* end = text.data() + text.size();
+  if (parse_u64(text.data(), end, &v) != end || v > max) return std::nullopt;
+  return static_cast<uint32_t>(v);
+}
+
 const char* parse_u64(const char* p, const char* end, uint64_t* out) {
   const char* start = p;
   uint64_t v = 0;

@@ -4,6 +4,7 @@
 #include "cgprof/error.hpp"
 #include "cgprof/sandbox.hpp"
 #include "cgprof/sys.hpp"
+#include "cgprof/units.hpp"
 
 namespace cgprof::sandbox {
 namespace {
@@ -31,16 +32,8 @@ void for_each_line(std::string_view content, F&& f) {
   }
 }
 
-std::optional<std::uint32_t> parse_id(std::string_view s) {
-  if (s.empty() || s.size() > 10) return std::nullopt;
-  std::uint64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return std::nullopt;
-    v = v * 10 + static_cast<unsigned>(c - '0');
-  }
-  if (v > 0xFFFFFFFEu) return std::nullopt;  // (uid_t)-1 means "unchanged" to the kernel
-  return static_cast<std::uint32_t>(v);
-}
+// (uid_t)-1 means "unchanged" to the kernel: not an id.
+std::optional<std::uint32_t> parse_id(std::string_view s) { return parse_u32(s, 0xFFFFFFFEu); }
 
 // Reads a file beneath the rootfs without following any link out of it; missing -> "". Like every
 // file an image names, it must be a regular file of at most kMaxUserDbFileBytes: opened without

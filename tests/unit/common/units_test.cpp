@@ -63,6 +63,18 @@ TEST(FormatSize, PicksBinaryUnit) {
   EXPECT_EQ(format_size(1536), "1.50 KiB");
   EXPECT_EQ(format_size(64ull << 20), "64.0 MiB");
 }
+TEST(ParseU32, WholeDigitStringsUpToTheBound) {
+  EXPECT_EQ(parse_u32("0"), 0u);
+  EXPECT_EQ(parse_u32("4294967295"), 4294967295u);
+  EXPECT_FALSE(parse_u32("4294967296"));
+  EXPECT_FALSE(parse_u32("99999999999999999999"));  // saturating parse_u64, still refused
+  EXPECT_FALSE(parse_u32("00000000001"));           // more than 10 digits
+  EXPECT_EQ(parse_u32("4294967294", 0xFFFFFFFEu), 4294967294u);
+  EXPECT_FALSE(parse_u32("4294967295", 0xFFFFFFFEu));
+  for (const char* bad : {"", " 1", "1 ", "+1", "-1", "1a", "0x10"})
+    EXPECT_FALSE(parse_u32(bad)) << bad;
+}
+
 TEST(ParseU64, StopsAtNonDigitAndSaturates) {
   const char s[] = "12345 rest";
   uint64_t v = 0;
