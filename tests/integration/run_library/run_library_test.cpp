@@ -55,32 +55,27 @@ struct Recorder : RunObserver {
   }
 };
 
-// Runs `f` with this process's stderr sent to a file; returns what was written there.
+// Runs `f` with this process's stderr sent to a file; returns what was written there. The
+// guard puts stderr back and removes the file also when `f` throws.
 template <typename F>
 std::string stderr_of(F f) {
-  char path[] = "/tmp/cgprof-runlib-stderr-XXXXXX";
-  const int tmp = ::mkstemp(path);
+  struct Redirect {
+    char path[40] = "/tmp/cgprof-runlib-stderr-XXXXXX";
+    int file = ::mkstemp(path);
+    int saved = (std::fflush(stderr), ::dup(2));
+    Redirect() { ::dup2(file, 2); }
+    ~Redirect() {
+      std::fflush(stderr);
+      ::dup2(saved, 2);
+      ::close(saved);
+      ::close(file);
+      ::unlink(path);
+    }
+  } redirect;
+  f();
   std::fflush(stderr);
-  const int saved = ::dup(2);
-  ::dup2(tmp, 2);
-  try {
-    f();
-  } catch (...) {
-    std::fflush(stderr);
-    ::dup2(saved, 2);
-    ::close(saved);
-    ::close(tmp);
-    ::unlink(path);
-    throw;
-  }
-  std::fflush(stderr);
-  ::dup2(saved, 2);
-  ::close(saved);
-  ::close(tmp);
-  std::ifstream in(path);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  ::unlink(path);
-  return text;
+  std::ifstream in(redirect.path);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
 cgprof::run::RunRequest request(const std::vector<std::string>& command, const std::string& out,
